@@ -1,0 +1,18 @@
+"""lpwalk: exact, certified study of layer-wise L1 loss landscapes of ReLU networks."""
+
+from .errors import CertificateError, LPWalkError, NumericalError, OracleError
+from .network import ReLUNetwork
+from .problem import Evaluation, LayerwiseL1Problem
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ReLUNetwork",
+    "LayerwiseL1Problem",
+    "Evaluation",
+    "LPWalkError",
+    "OracleError",
+    "NumericalError",
+    "CertificateError",
+    "__version__",
+]

@@ -1,0 +1,520 @@
+r"""The layer-wise L1 problem: one trainable layer, everything else fixed.
+
+Notation of DESIGN §1–3.  The trainable layer is affine map ``k``; its inputs
+are the fixed features :math:`h_i` (the data pushed through layers ``< k``),
+:math:`\tilde h_i = (h_i, 1) \in \mathbb R^p`.  The parameters are
+:math:`\theta = (\theta_1, \dots, \theta_m)`, :math:`\theta_j = (W_k[j,:], b_k[j])`,
+flattened neuron by neuron, ``n = m p`` of them.
+
+Constraints
+    Every sign that can change is a constraint function of θ with an integer id:
+
+    * activation ``("relu", l, i, j)``, the pre-activation :math:`z^{(l)}_{ij}`
+      for ``l = k..L-1``; id ``offset[l] + i * n_l + j``;
+    * residual ``("res", i)``, :math:`r_i = f(x_i) - y_i`; id ``offset[L] + i``.
+
+    A *side* array (``+1``/``-1`` for every id) fixes a pattern, hence a region
+    on which every constraint is affine.  Side ``+1`` of an activation means
+    *on* (``D = 1``).  Where a constraint is tight the side is a convention the
+    caller chooses; :meth:`LayerwiseL1Problem.sides` puts tight constraints on
+    side ``+1`` unless told otherwise.
+
+Gradients
+    On a region, :math:`\nabla c = v_c \otimes \tilde h_{i(c)}` with a
+    *coefficient* :math:`v_c \in \mathbb R^m`: :math:`e_j` for an activation of
+    layer ``k``, the backward product :math:`e_j^T W_l D_{l-1}\cdots W_{k+1}D_k`
+    for a deeper activation, and :math:`u_i = W_L D_{L-1}\cdots W_{k+1} D_k` for
+    a residual.  Nothing here builds a dense ``N x n`` matrix except
+    :meth:`LayerwiseL1Problem.jacobian_rows` when asked for all rows (oracle only).
+
+Local structure
+    :math:`\ell(\theta+d) = \ell(\theta) + \varphi(\theta, d)` for small ``d``;
+    forward mode computes φ exactly: a tight activation passes
+    :math:`\max(dz, 0)`, a tight residual contributes :math:`|dr|`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from . import tolerances
+from ._validation import as_finite_array, check_index
+from .network import ReLUNetwork
+
+__all__ = ["LayerwiseL1Problem", "Evaluation"]
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Everything the forward pass at θ gives.
+
+    Attributes
+    ----------
+    theta : ndarray of shape (n,)
+    preactivations : tuple of ndarray
+        :math:`z^{(l)}` of shape ``(N, n_l)`` for ``l = k..L-1`` (empty when ``k = L``).
+    residuals : ndarray of shape (N,)
+        :math:`r_i = f(x_i) - y_i`.
+    values : ndarray of shape (n_constraints,)
+        Every constraint value, indexed by id.
+    scales : ndarray of shape (n_constraints,)
+        The rounding scale of every value (:mod:`lpwalk.tolerances`).
+    tight : ndarray of bool, shape (n_constraints,)
+    loss : float
+    """
+
+    theta: np.ndarray
+    preactivations: tuple
+    residuals: np.ndarray
+    values: np.ndarray
+    scales: np.ndarray
+    tight: np.ndarray
+    loss: float
+
+    @property
+    def tight_ids(self) -> np.ndarray:
+        return np.flatnonzero(self.tight)
+
+    @property
+    def loss_scale(self) -> float:
+        """Scale of the loss: the sum of the residual scales."""
+        n_res = self.residuals.shape[0]
+        return float(self.scales[-n_res:].sum())
+
+
+class LayerwiseL1Problem:
+    r"""The L1 loss of ``network`` on ``(X, y)`` as a function of layer ``layer``'s parameters.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+    X : ndarray of shape (N, n_0)
+    y : ndarray of shape (N,)
+    layer : int
+        Trainable affine map ``k`` in ``0..L``; ``L`` (the output layer) makes the
+        problem LAD regression on the features.
+
+    Raises
+    ------
+    ValueError
+        NaN/inf, shapes that do not match, ``N = 0``, ``layer`` out of range.
+    TypeError
+        ``network`` is not a :class:`ReLUNetwork`, non-numeric data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lpwalk import ReLUNetwork, LayerwiseL1Problem
+    >>> net = ReLUNetwork.random([2, 3, 1], seed=0)
+    >>> X = np.random.default_rng(0).normal(size=(10, 2)); y = X[:, 0]
+    >>> prob = LayerwiseL1Problem(net, X, y, layer=0)
+    >>> prob.n_params
+    9
+    >>> bool(np.isclose(prob.loss(prob.theta0), net.loss(X, y)))
+    True
+    """
+
+    def __init__(self, network: ReLUNetwork, X, y, layer: int):
+        if not isinstance(network, ReLUNetwork):
+            raise TypeError(f"network must be a ReLUNetwork, got {type(network).__name__}")
+        X = as_finite_array("X", X, ndim=2)
+        if X.shape[0] == 0:
+            raise ValueError("X has no rows (N = 0): the loss needs at least one sample")
+        y_arr = np.asarray(y) if not isinstance(y, (str, bytes)) else y
+        if isinstance(y_arr, np.ndarray) and y_arr.ndim == 2 and y_arr.shape[1] == 1:
+            y_arr = y_arr[:, 0]
+        y = as_finite_array("y", y_arr, ndim=1)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: [{X.shape[0]}, {y.shape[0]}]"
+            )
+        if X.shape[1] != network.n_inputs:
+            raise ValueError(
+                f"X has {X.shape[1]} columns but the network expects {network.n_inputs} inputs"
+            )
+        #: the network as given (θ0 is its layer ``k``)
+        self.base_network = network
+        self.X = X
+        self.y = y
+        self.layer = check_index("layer", layer, 0, network.output_layer)
+        k, L = self.layer, network.output_layer
+        self.output_layer = L
+        H = network.layer_input(X, k)
+        self.features_tilde = np.ascontiguousarray(np.hstack([H, np.ones((H.shape[0], 1))]))
+        self.abs_features_tilde = np.abs(self.features_tilde)
+        self.n_samples = X.shape[0]
+        self.n_neurons = network.weights[k].shape[0]
+        self.p = self.features_tilde.shape[1]
+        self.n_params = self.n_neurons * self.p
+        #: widths of the activation layers k..L-1 whose signs are constraints
+        self.activation_widths = tuple(network.weights[l].shape[0] for l in range(k, L))
+        offsets = [0]
+        for width in self.activation_widths:
+            offsets.append(offsets[-1] + self.n_samples * width)
+        #: ``offsets[l - k]`` is the first id of activation layer ``l``;
+        #: ``offsets[-1]`` is the first residual id.
+        self.offsets = tuple(offsets)
+        self.n_constraints = offsets[-1] + self.n_samples
+        # layers after the trainable one, as (W, b) pairs for maps k+1..L
+        self._down_w = network.weights[k + 1 :]
+        self._down_b = network.biases[k + 1 :]
+        self._down_abs_w = tuple(np.abs(w) for w in self._down_w)
+        self._down_abs_b = tuple(np.abs(b) for b in self._down_b)
+        theta0 = np.hstack([network.weights[k], network.biases[k][:, None]]).ravel()
+        theta0.flags.writeable = False
+        self.theta0 = theta0
+
+    # ------------------------------------------------------------- parameters
+    def check_theta(self, theta, name: str = "theta") -> np.ndarray:
+        """Return θ as a float array of shape ``(n,)`` or raise naming the problem."""
+        theta = as_finite_array(name, theta)
+        if theta.ndim == 2 and theta.shape == (self.n_neurons, self.p):
+            theta = theta.ravel()
+        if theta.ndim != 1 or theta.shape[0] != self.n_params:
+            raise ValueError(
+                f"{name} must have {self.n_params} entries ({self.n_neurons} neurons x "
+                f"{self.p} parameters), got shape {theta.shape}"
+            )
+        return theta
+
+    def network(self, theta=None) -> ReLUNetwork:
+        """The network with layer ``k`` replaced by θ (the network as given when θ is None)."""
+        if theta is None:
+            return self.base_network
+        Theta = self.check_theta(theta).reshape(self.n_neurons, self.p)
+        return self.base_network.with_layer(self.layer, Theta[:, :-1], Theta[:, -1])
+
+    # ---------------------------------------------------------- constraint ids
+    @property
+    def residual_offset(self) -> int:
+        """Id of the residual of sample 0; residual ``i`` has id ``residual_offset + i``."""
+        return self.offsets[-1]
+
+    @property
+    def n_activation_layers(self) -> int:
+        return len(self.activation_widths)
+
+    def _check_ids(self, ids) -> np.ndarray:
+        ids = np.asarray(ids)
+        if ids.size and not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"constraint ids must be integers, got dtype {ids.dtype}")
+        ids = ids.astype(np.int64).reshape(-1)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.n_constraints):
+            bad = ids[(ids < 0) | (ids >= self.n_constraints)][0]
+            raise ValueError(f"constraint id {int(bad)} is out of range 0..{self.n_constraints - 1}")
+        return ids
+
+    def decompose_ids(self, ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Split ids into (layer position ``t``, sample ``i``, neuron ``j``).
+
+        ``t = l - k`` for an activation of layer ``l``; ``t = n_activation_layers``
+        for a residual, whose neuron index is 0.
+        """
+        ids = self._check_ids(ids)
+        pos = np.searchsorted(np.asarray(self.offsets), ids, side="right") - 1
+        widths = np.asarray(self.activation_widths + (1,), dtype=np.int64)
+        rem = ids - np.asarray(self.offsets)[pos]
+        samples, neurons = np.divmod(rem, widths[pos])
+        return pos, samples, neurons
+
+    def constraint_label(self, cid) -> tuple:
+        """``("relu", l, i, j)`` or ``("res", i)`` for an integer id (DESIGN §2)."""
+        pos, i, j = (int(a[0]) for a in self.decompose_ids([cid]))
+        if pos == self.n_activation_layers:
+            return ("res", i)
+        return ("relu", self.layer + pos, i, j)
+
+    def constraint_id(self, label) -> int:
+        """Inverse of :meth:`constraint_label`."""
+        if not isinstance(label, (tuple, list)) or not label:
+            raise ValueError(f"a constraint label is ('relu', l, i, j) or ('res', i), got {label!r}")
+        kind = label[0]
+        if kind == "res" and len(label) == 2:
+            i = check_index("sample index", label[1], 0, self.n_samples - 1)
+            return self.residual_offset + i
+        if kind == "relu" and len(label) == 4:
+            l = check_index("activation layer", label[1], self.layer, self.output_layer - 1)
+            i = check_index("sample index", label[2], 0, self.n_samples - 1)
+            width = self.activation_widths[l - self.layer]
+            j = check_index("neuron index", label[3], 0, width - 1)
+            return self.offsets[l - self.layer] + i * width + j
+        raise ValueError(f"a constraint label is ('relu', l, i, j) or ('res', i), got {label!r}")
+
+    def describe(self, cid) -> str:
+        """Short human-readable name of a constraint, e.g. ``relu(l=0, i=3, j=1)``."""
+        label = self.constraint_label(cid)
+        if label[0] == "res":
+            return f"res(i={label[1]})"
+        return f"relu(l={label[1]}, i={label[2]}, j={label[3]})"
+
+    def is_residual(self, ids) -> np.ndarray:
+        return np.asarray(ids) >= self.residual_offset
+
+    # ------------------------------------------------------------ forward pass
+    def _forward(self, Theta: np.ndarray):
+        """Pre-activations of layers k..L-1 and the output, for θ of shape (m, p)."""
+        z = self.features_tilde @ Theta.T
+        zs = []
+        for w, b in zip(self._down_w, self._down_b):
+            zs.append(z)
+            z = np.maximum(z, 0.0) @ w.T + b
+        return zs, z[:, 0]
+
+    def _forward_scales(self, Theta: np.ndarray):
+        """The forward pass on absolute values (tolerances, DESIGN §7)."""
+        colmax = np.abs(Theta).max(axis=0)
+        s = self.abs_features_tilde @ colmax
+        z = np.broadcast_to(s[:, None], (self.n_samples, self.n_neurons))
+        scales = []
+        for w, b in zip(self._down_abs_w, self._down_abs_b):
+            scales.append(z)
+            z = z @ w.T + b
+        return scales, z[:, 0] + np.abs(self.y)
+
+    def loss(self, theta) -> float:
+        r""":math:`\ell(\theta) = \sum_i |f(x_i) - y_i|`."""
+        Theta = self.check_theta(theta).reshape(self.n_neurons, self.p)
+        _, out = self._forward(Theta)
+        return float(np.abs(out - self.y).sum())
+
+    def evaluate(self, theta) -> Evaluation:
+        """Forward pass at θ: every constraint value, its scale, the tight set and the loss."""
+        theta = self.check_theta(theta)
+        Theta = theta.reshape(self.n_neurons, self.p)
+        zs, out = self._forward(Theta)
+        zscales, rscale = self._forward_scales(Theta)
+        r = out - self.y
+        values = np.concatenate([z.ravel() for z in zs] + [r])
+        scales = np.concatenate([np.ravel(s) for s in zscales] + [rscale])
+        tight = tolerances.is_tight(values, scales)
+        return Evaluation(
+            theta=theta,
+            preactivations=tuple(zs),
+            residuals=r,
+            values=values,
+            scales=scales,
+            tight=tight,
+            loss=float(np.abs(r).sum()),
+        )
+
+    def _as_evaluation(self, theta_or_eval) -> Evaluation:
+        if isinstance(theta_or_eval, Evaluation):
+            return theta_or_eval
+        return self.evaluate(theta_or_eval)
+
+    def constraint_values(self, theta) -> np.ndarray:
+        """Value of every constraint at θ, indexed by id."""
+        return self.evaluate(theta).values
+
+    def tight_set(self, theta) -> np.ndarray:
+        """Ids of the constraints tight at θ (tolerance of :mod:`lpwalk.tolerances`)."""
+        return self.evaluate(theta).tight_ids
+
+    def sides(self, theta_or_eval, tight_side: int = 1) -> np.ndarray:
+        """The pattern at θ: ``+1``/``-1`` per constraint; tight ones get ``tight_side``."""
+        ev = self._as_evaluation(theta_or_eval)
+        sides = np.where(ev.values > 0, 1, -1).astype(np.int8)
+        sides[ev.tight] = np.int8(tight_side)
+        return sides
+
+    def pattern(self, theta) -> np.ndarray:
+        """Signs at θ: ``+1``, ``-1``, or ``0`` for a tight constraint."""
+        ev = self.evaluate(theta)
+        signs = np.where(ev.values > 0, 1, -1).astype(np.int8)
+        signs[ev.tight] = 0
+        return signs
+
+    def activation_masks(self, sides) -> list:
+        """``D_l`` (bool, shape ``(N, n_l)``) for every activation layer, from a side array."""
+        sides = np.asarray(sides)
+        return [
+            sides[self.offsets[t] : self.offsets[t + 1]].reshape(self.n_samples, w) > 0
+            for t, w in enumerate(self.activation_widths)
+        ]
+
+    def _tight_masks(self, tight) -> list:
+        return [
+            tight[self.offsets[t] : self.offsets[t + 1]].reshape(self.n_samples, w)
+            for t, w in enumerate(self.activation_widths)
+        ]
+
+    # ------------------------------------------------------- tangents (forward mode)
+    def first_layer_tangent(self, d) -> np.ndarray:
+        """:math:`dz^{(k)} = \\tilde H\\, d_{\\cdot}^T`: shape ``(N, m)``, or ``(K, N, m)`` for ``d`` of shape ``(K, n)``."""
+        d = np.asarray(d, dtype=float)
+        if d.ndim == 1:
+            return self.features_tilde @ d.reshape(self.n_neurons, self.p).T
+        Dm = d.reshape(d.shape[0], self.n_neurons, self.p)
+        return np.einsum("np,kmp->knm", self.features_tilde, Dm, optimize=True)
+
+    def propagate_tangent(self, dz, masks, tight_masks=None, rows=None, abs_weights=False):
+        """Push the tangent ``dz`` of :math:`z^{(k)}` through the fixed layers.
+
+        Parameters
+        ----------
+        dz : ndarray of shape (..., N', m)
+        masks : list of bool arrays ``D_l`` of shape ``(N, n_l)``
+        tight_masks : list of bool arrays, optional
+            Tight activations pass :math:`\\max(dz, 0)` instead of :math:`D\\,dz`.
+        rows : ndarray of int, optional
+            The samples ``dz`` belongs to (default: all).
+        abs_weights : bool
+            Use :math:`|W|` (the rounding scale of the tangent).
+
+        Returns
+        -------
+        dzs : list of ndarray
+            Tangents of the activation layers ``k..L-1``.
+        dr : ndarray of shape (..., N')
+            Tangent of the residuals.
+        """
+        dzs = []
+        weights = self._down_abs_w if abs_weights else self._down_w
+        for t, w in enumerate(weights):
+            dzs.append(dz)
+            D = masks[t] if rows is None else masks[t][rows]
+            if tight_masks is not None:
+                T = tight_masks[t] if rows is None else tight_masks[t][rows]
+                da = np.where(T, np.maximum(dz, 0.0), np.where(D, dz, 0.0))
+            else:
+                da = np.where(D, dz, 0.0)
+            dz = da @ w.T
+        return dzs, dz[..., 0]
+
+    def phi(self, theta_or_eval, d) -> np.ndarray | float:
+        r"""The one-sided directional derivative :math:`\varphi(\theta, d)`, exactly, by forward mode.
+
+        .. math:: \ell(\theta + t d) = \ell(\theta) + t\,\varphi(\theta, d) \quad (0 \le t \le t_0)
+
+        Tight activations pass :math:`\max(dz, 0)`, tight residuals contribute
+        :math:`|dr|`, everything else is linear (DESIGN §3).  ``d`` may be one
+        direction ``(n,)`` or a batch ``(K, n)``.
+        """
+        ev = self._as_evaluation(theta_or_eval)
+        return self._phi_parts(ev, d)[0]
+
+    def phi_scale(self, theta_or_eval, d) -> np.ndarray | float:
+        """The rounding scale of :meth:`phi`: the same forward mode on absolute values."""
+        ev = self._as_evaluation(theta_or_eval)
+        return self._phi_parts(ev, d)[1]
+
+    def _phi_parts(self, ev: Evaluation, d, chunk: int = 64):
+        d = np.asarray(d, dtype=float)
+        single = d.ndim == 1
+        D2 = d[None, :] if single else d
+        if D2.ndim != 2 or D2.shape[1] != self.n_params:
+            raise ValueError(f"d must have shape ({self.n_params},) or (K, {self.n_params}), got {d.shape}")
+        masks = self.activation_masks(ev.values > 0)
+        tmasks = self._tight_masks(ev.tight)
+        abs_masks = [m | t for m, t in zip(masks, tmasks)]
+        res_tight = ev.tight[self.residual_offset :]
+        res_sign = np.where(ev.residuals > 0, 1.0, -1.0)
+        phis, scales = [], []
+        for start in range(0, D2.shape[0], chunk):
+            block = D2[start : start + chunk]
+            _, dr = self.propagate_tangent(self.first_layer_tangent(block), masks, tmasks)
+            phis.append(np.where(res_tight, np.abs(dr), res_sign * dr).sum(axis=-1))
+            dz_abs = np.einsum(
+                "np,kmp->knm", self.abs_features_tilde,
+                np.abs(block).reshape(block.shape[0], self.n_neurons, self.p), optimize=True,
+            )
+            _, dr_abs = self.propagate_tangent(dz_abs, abs_masks, abs_weights=True)
+            scales.append(dr_abs.sum(axis=-1))
+        phi = np.concatenate(phis)
+        scale = np.concatenate(scales)
+        if single:
+            return float(phi[0]), float(scale[0])
+        return phi, scale
+
+    def is_descent_direction(self, theta_or_eval, d) -> bool:
+        """True when φ(θ, d) is negative beyond rounding (:func:`lpwalk.tolerances.is_descent`)."""
+        ev = self._as_evaluation(theta_or_eval)
+        phi, scale = self._phi_parts(ev, d)
+        return bool(tolerances.is_descent(phi, scale))
+
+    # ------------------------------------------------------------- gradients
+    def coefficients(self, sides, ids) -> tuple[np.ndarray, np.ndarray]:
+        r"""Coefficients :math:`v_c` with :math:`\nabla c = v_c \otimes \tilde h_{i(c)}` on the region of ``sides``.
+
+        Returns ``(V, samples)``: ``V`` of shape ``(K, m)``, ``samples`` of shape ``(K,)``.
+        """
+        pos, samples, neurons = self.decompose_ids(ids)
+        masks = self.activation_masks(sides)
+        V = np.zeros((pos.shape[0], self.n_neurons))
+        for t in np.unique(pos):
+            sel = pos == t
+            j, i = neurons[sel], samples[sel]
+            if t == 0:
+                V[sel] = np.eye(self.n_neurons)[j]
+                continue
+            rows = self._down_w[t - 1][j]
+            for s in range(t - 1, -1, -1):
+                rows = rows * masks[s][i]
+                if s > 0:
+                    rows = rows @ self._down_w[s - 1]
+            V[sel] = rows
+        return V, samples
+
+    def residual_coefficients(self, sides) -> np.ndarray:
+        """:math:`u_i` for every sample, shape ``(N, m)``: ∂f_i/∂θ_j = u_ij h̃_i."""
+        masks = self.activation_masks(sides)
+        if not self._down_w:
+            return np.ones((self.n_samples, 1))
+        rows = np.broadcast_to(self._down_w[-1][0], (self.n_samples, self._down_w[-1].shape[1]))
+        for s in range(len(self._down_w) - 1, -1, -1):
+            rows = rows * masks[s]
+            if s > 0:
+                rows = rows @ self._down_w[s - 1]
+        return rows
+
+    def jacobian_rows(self, sides, ids) -> np.ndarray:
+        """Gradients of the constraints ``ids`` on the region of ``sides``; shape ``(K, n)``.
+
+        Side convention: ``sides[c] = +1`` puts activation ``c`` on (``D = 1``).
+        A tight activation's side changes the rows of the deeper constraints of
+        its sample by multiples of its own gradient (DESIGN §2).
+        """
+        V, samples = self.coefficients(sides, ids)
+        Ht = self.features_tilde[samples]
+        return (V[:, :, None] * Ht[:, None, :]).reshape(V.shape[0], self.n_params)
+
+    def loss_gradient(self, sides) -> np.ndarray:
+        r"""Gradient of :math:`\ell_R(\theta) = \sum_i \sigma_i r_i(\theta)` on the region of ``sides``."""
+        U = self.residual_coefficients(sides)
+        sigma = np.asarray(sides[self.residual_offset :], dtype=float)
+        return ((U * sigma[:, None]).T @ self.features_tilde).ravel()
+
+    # ------------------------------------------------------------- lineality
+    @cached_property
+    def lineality_basis(self) -> np.ndarray:
+        r"""Orthonormal basis of the lineality space :math:`\Lambda = \mathbb R^m \otimes \ker \tilde H`.
+
+        Every constraint depends on θ only through :math:`\tilde H \theta_j`, so the
+        loss is constant along Λ.  Λ is nonzero when the features are collinear
+        (a constant column, a dead unit upstream, ``N < p``).  Vertices are then
+        understood modulo Λ: the tight gradients span :math:`\Lambda^\perp`.
+        Shape ``(n, dim Λ)``.
+        """
+        _, sv, vt = np.linalg.svd(self.features_tilde, full_matrices=True)
+        rank = int(np.count_nonzero(sv > tolerances.RANK_RTOL * sv[0])) if sv.size and sv[0] > 0 else 0
+        null = vt[rank:].T  # (p, p - rank)
+        basis = np.kron(np.eye(self.n_neurons), null)
+        return np.ascontiguousarray(basis)
+
+    @property
+    def lineality_dim(self) -> int:
+        return self.lineality_basis.shape[1]
+
+    @property
+    def vertex_rank(self) -> int:
+        """Rank the tight gradients need at a vertex: ``n - dim Λ``."""
+        return self.n_params - self.lineality_dim
+
+    def __repr__(self) -> str:
+        return (
+            f"LayerwiseL1Problem(sizes={list(self.base_network.sizes)}, layer={self.layer}, "
+            f"N={self.n_samples}, n_params={self.n_params})"
+        )

@@ -1,0 +1,87 @@
+r"""Every floating-point tolerance of lpwalk, in one place, relative to the data.
+
+Floating point decides two things: whether a constraint is *tight* (its value
+is zero) and whether a directional derivative is *negative*.  Both decisions
+compare a computed number with the size of the rounding error it may carry,
+which is bounded by the same expression evaluated on absolute values
+(DESIGN §7).
+
+Constraint scale
+    For a constraint value :math:`c(\theta)` computed by the forward pass, its
+    scale :math:`s_c` is that forward pass evaluated with :math:`|W|`,
+    :math:`|b|`, :math:`|\tilde h|` and :math:`|y|`, where the trainable layer's
+    entries are replaced by their per-column maximum over the layer's neurons.
+    The scale is unit-consistent (biases scale with the data, weights do not),
+    invariant to rescaling the data, and does not vanish for a single neuron
+    that has collapsed to rounding noise.  ``c`` is tight when
+    :math:`|c| \le \mathrm{TIGHT\_RTOL}\cdot s_c`.
+
+Directional-derivative scale
+    For a direction :math:`d`, :math:`\phi(d)` is compared with the forward-mode
+    derivative evaluated on absolute values, :math:`\bar\phi(d)`.  ``d`` is a
+    descent direction when :math:`\phi(d) < -\mathrm{PHI\_RTOL}\cdot\bar\phi(d)`.
+    A zero ``φ`` is a flat direction, not a descent: local minima with flat
+    edge rays are common (DESIGN §7).
+
+Rank
+    A singular value is zero when it is at most ``RANK_RTOL`` times the largest
+    one of the same matrix.
+
+Exact verification (rational arithmetic, :mod:`lpwalk.certificate`) is the
+backstop that says whether a float decision was right.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "TIGHT_RTOL",
+    "PHI_RTOL",
+    "RANK_RTOL",
+    "PIVOT_RTOL",
+    "LOSS_RTOL",
+    "is_tight",
+    "is_descent",
+    "numerical_rank",
+    "loss_tolerance",
+]
+
+#: A constraint is tight when ``|c| <= TIGHT_RTOL * scale``.
+TIGHT_RTOL: float = 1e-9
+#: A direction is a descent direction when ``phi < -PHI_RTOL * phi_scale``.
+PHI_RTOL: float = 1e-9
+#: Singular values below ``RANK_RTOL * sigma_max`` count as zero.
+RANK_RTOL: float = 1e-10
+#: A Sherman–Morrison denominator ``1 + g^T J^{-1} a`` at most this (relative)
+#: is a fold of the path (DESIGN §4.3), or a singular basis update.
+PIVOT_RTOL: float = 1e-11
+#: Loss values closer than ``LOSS_RTOL * loss_scale`` are equal (used by checks
+#: of monotonicity and of agreement between solvers).
+LOSS_RTOL: float = 1e-9
+
+
+def is_tight(values: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Boolean mask of the values that are zero up to rounding: ``|v| <= TIGHT_RTOL * s``."""
+    return np.abs(values) <= TIGHT_RTOL * scales
+
+
+def is_descent(phi: np.ndarray | float, phi_scale: np.ndarray | float) -> np.ndarray:
+    """Boolean mask of the directional derivatives that are negative beyond rounding."""
+    return np.asarray(phi) < -PHI_RTOL * np.asarray(phi_scale)
+
+
+def numerical_rank(matrix: np.ndarray) -> int:
+    """Rank of ``matrix``: the number of singular values above ``RANK_RTOL * sigma_max``."""
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.size == 0:
+        return 0
+    sv = np.linalg.svd(matrix, compute_uv=False)
+    if sv[0] == 0.0:
+        return 0
+    return int(np.count_nonzero(sv > RANK_RTOL * sv[0]))
+
+
+def loss_tolerance(loss_scale: float) -> float:
+    """Absolute tolerance for comparing two loss values whose scale is ``loss_scale``."""
+    return LOSS_RTOL * float(loss_scale)
