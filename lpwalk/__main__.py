@@ -1,0 +1,8 @@
+"""``python -m lpwalk``: the same as the ``lpwalk`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
