@@ -3,6 +3,9 @@
 from .errors import CertificateError, LPWalkError, NumericalError, OracleError
 from .network import ReLUNetwork
 from .problem import Evaluation, LayerwiseL1Problem
+from . import oracle
+from .results import LocalMinCertificate, LocalMinStatus, Trajectory, WalkResult, WalkStatus
+from .walker import PivotInfo, walk
 
 __version__ = "0.1.0"
 
@@ -10,6 +13,14 @@ __all__ = [
     "ReLUNetwork",
     "LayerwiseL1Problem",
     "Evaluation",
+    "walk",
+    "PivotInfo",
+    "WalkResult",
+    "WalkStatus",
+    "Trajectory",
+    "LocalMinCertificate",
+    "LocalMinStatus",
+    "oracle",
     "LPWalkError",
     "OracleError",
     "NumericalError",

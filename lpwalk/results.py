@@ -21,6 +21,8 @@ class WalkStatus(str, enum.Enum):
     MAX_PIVOTS = "max_pivots"
     TIME_LIMIT = "time_limit"
     INTERRUPTED = "interrupted"
+    #: the complete test claimed a descent that forward mode did not confirm (never a minimum)
+    INCONCLUSIVE = "inconclusive"
 
     def __str__(self) -> str:
         return self.value

@@ -39,12 +39,17 @@ __all__ = [
     "TIGHT_RTOL",
     "PHI_RTOL",
     "RANK_RTOL",
-    "PIVOT_RTOL",
+    "FOLD_RTOL",
     "LOSS_RTOL",
     "is_tight",
     "is_descent",
     "numerical_rank",
     "loss_tolerance",
+    "ORACLE_FEAS_RTOL",
+    "ORACLE_OBJ_RTOL",
+    "MILP_PHI_RTOL",
+    "SOLVER_FEAS_TOL",
+    "SOLVER_DROP_VALUE",
 ]
 
 #: A constraint is tight when ``|c| <= TIGHT_RTOL * scale``.
@@ -53,12 +58,37 @@ TIGHT_RTOL: float = 1e-9
 PHI_RTOL: float = 1e-9
 #: Singular values below ``RANK_RTOL * sigma_max`` count as zero.
 RANK_RTOL: float = 1e-10
-#: A Sherman–Morrison denominator ``1 + g^T J^{-1} a`` at most this (relative)
+#: A Sherman–Morrison denominator ``1 + g^T J^{-1} a`` at most ``FOLD_RTOL`` times its scale
 #: is a fold of the path (DESIGN §4.3), or a singular basis update.
-PIVOT_RTOL: float = 1e-11
+FOLD_RTOL: float = 1e-10
 #: Loss values closer than ``LOSS_RTOL * loss_scale`` are equal (used by checks
 #: of monotonicity and of agreement between solvers).
 LOSS_RTOL: float = 1e-9
+
+# --------------------------------------------------------------------- oracle
+# The oracle (:mod:`lpwalk.oracle`) re-checks every answer of the LP/MIP solver
+# itself.  Its checks are looser than the solver's own tolerances, so that a
+# correct answer is never rejected for rounding, and tight enough that a wrong
+# one (a dropped matrix entry, a wrong basis) is caught.
+
+#: A point is in the closure of a region when every constraint on the wrong
+#: side is at most ``ORACLE_FEAS_RTOL * scale`` away from zero (the constraint
+#: scale of the module docstring, evaluated at the point).
+ORACLE_FEAS_RTOL: float = 1e-7
+#: Two LP objective values ``u, v`` agree when ``|u - v| <= ORACLE_OBJ_RTOL * s``
+#: with ``s`` the objective evaluated on absolute values.
+ORACLE_OBJ_RTOL: float = 1e-7
+#: The complete local-minimum test (MILP) certifies a minimum when its lower
+#: bound on ``min phi(d), ||d||_inf <= 1`` is at least ``-MILP_PHI_RTOL`` times
+#: the phi scale of the box (forward mode on absolute values with ``|d| = 1``).
+MILP_PHI_RTOL: float = 1e-7
+#: Primal and integrality feasibility tolerance asked from HiGHS, on rows scaled
+#: to a largest entry of 1.
+SOLVER_FEAS_TOL: float = 1e-9
+#: Entries of a row scaled to a largest entry of 1 that are at most this in
+#: absolute value are set to zero before the model is passed to HiGHS (HiGHS
+#: would drop them itself, option ``small_matrix_value``, with a warning).
+SOLVER_DROP_VALUE: float = 1e-9
 
 
 def is_tight(values: np.ndarray, scales: np.ndarray) -> np.ndarray:

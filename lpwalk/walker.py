@@ -1,0 +1,890 @@
+r"""The Deep ReLU Simplex walk (DESIGN §4): vertex to vertex, never uphill, to a certified local minimum.
+
+The walk reads top to bottom in phases:
+
+1. **checks** of the arguments;
+2. **start**: from θ0, reach a vertex without increasing the loss
+   (:meth:`_Walk.reach_vertex`);
+3. **pivot loop**: price the 2n edge rays (:meth:`_Walk.price`), move along
+   the chosen one with a Barrodale–Roberts long step across region boundaries
+   (:meth:`_Walk.line_search`), update the basis by rank-one formulas;
+4. **termination**: the 2n-ray test at a nondegenerate vertex, re-checked by
+   forward mode; the complete test (:func:`lpwalk.oracle.certify_local_min`,
+   MILP) at a degenerate one, whose descent direction, if any, the walk follows.
+
+Basis and Jacobian
+    The basis holds ``n - dim Λ`` constraint ids; ``J`` stacks their gradients
+    (in the side convention ``sides``) and the orthonormal rows of the
+    lineality space Λ (*pins*, fixed throughout).  ``J^{-1}`` is kept by
+    rank-one updates (row replacement at a pivot, ``J + a ∇c^T`` at a bend or at
+    a ray that flips a basic activation) and refactorised every
+    ``REFACTOR_EVERY`` pivots.
+
+Pricing (DESIGN §3)
+    With :math:`g` the loss gradient over non-basic residuals and
+    :math:`\pi = J^{-T} g`, the edge ray moving basic constraint ``q`` (row ``r``)
+    to its convention side :math:`c_q` has :math:`\varphi = c_q \pi_r` (plus 1
+    for a residual), and the ray to the other side has
+    :math:`\varphi = -c_q(\pi_r - \pi^T\delta) + \beta`, where
+    :math:`\delta_b = -c_q\,\partial c_b/\partial a_q` collects how the rows of
+    the basic constraints below ``q`` change when ``q`` flips and
+    :math:`\beta` the same for ``q``'s own residual.  For LAD this reduces to
+    Barrodale–Roberts: optimal iff :math:`|\pi_r| \le 1`.
+
+Long step (Barrodale & Roberts 1973, across regions)
+    The loss along the ray is piecewise linear.  Residual crossings raise the
+    slope by :math:`2|\dot r|`; an activation crossing changes its sample's
+    deeper rates, and *bends* the path when a basic constraint depends on it:
+    :math:`J' = J + a\nabla c^T`, :math:`d' = s\,J'^{-1}e_r`; a denominator
+    :math:`1 + \nabla c^T J^{-1} a \le 0` is a *fold* and the step stops there.
+    The step stops at the first breakpoint after which the slope is
+    :math:`\ge 0`; that constraint enters the basis and ``q`` leaves.
+
+Degeneracy (DESIGN §4.5)
+    Zero-length pivots switch pricing to Bland's rule on (id, side) until a
+    step of positive length; more than ``max_zero_pivots`` of them in a row, or
+    a degenerate vertex without a descent ray, hand the point to the complete
+    test.  The walk never reports a local minimum the complete test refutes.
+
+References
+----------
+I. Barrodale and F. D. K. Roberts, *An improved algorithm for discrete l1
+linear approximation*, SIAM J. Numer. Anal. 10 (1973).
+P. Hinz and S. van de Geer, *Deep ReLU Programming*, arXiv 2011.14895.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import tolerances
+from ._events import EventQueue, crossing_times
+from .errors import NumericalError
+from .problem import LayerwiseL1Problem
+from .results import (
+    EntryKind,
+    LocalMinCertificate,
+    LocalMinStatus,
+    Trajectory,
+    WalkResult,
+    WalkStatus,
+)
+
+__all__ = ["walk", "PivotInfo", "PRICING_RULES"]
+
+PRICING_RULES = ("steepest", "dantzig", "bland")
+RECORD_MODES = ("stops", "all")
+#: pivots between two refactorisations of the basis Jacobian
+REFACTOR_EVERY = 50
+
+
+@dataclass(frozen=True)
+class PivotInfo:
+    """What a walk reports to ``on_pivot`` after each pivot."""
+
+    pivot: int
+    loss: float
+    theta: np.ndarray
+    step_length: float
+    entering: int
+    leaving: int
+    crossed: int
+    elapsed: float
+
+
+@dataclass
+class _StepOutcome:
+    """The end of one line search."""
+
+    theta: np.ndarray
+    t: float
+    entering: int  # constraint met at the stop (-1: none)
+    crossed: int
+    zero_length: bool
+    folded: bool = False
+
+
+class _Recorder:
+    """Collects trajectory entries in lists; :meth:`freeze` turns them into a :class:`Trajectory`."""
+
+    def __init__(self, t0: float):
+        self.t0 = t0
+        self.rows: list = []
+
+    def add(self, theta, loss, kind, entering=-1, leaving=-1, crossed=0, pivot=0, prev=None):
+        prev_theta = self.rows[-1][1] if self.rows else theta
+        step = float(np.linalg.norm(theta - prev_theta)) if self.rows else 0.0
+        self.rows.append(
+            (float(loss), np.array(theta, dtype=float), step, int(entering), int(leaving),
+             int(crossed), str(kind), int(pivot), time.perf_counter() - self.t0)
+        )
+
+    def freeze(self, n: int) -> Trajectory:
+        if not self.rows:
+            empty = np.zeros(0)
+            return Trajectory(empty, np.zeros((0, n)), empty, empty.astype(int), empty.astype(int),
+                              empty.astype(int), np.zeros(0, dtype="<U10"), empty.astype(int), empty)
+        cols = list(zip(*self.rows))
+        return Trajectory(
+            loss=np.array(cols[0]),
+            theta=np.vstack(cols[1]),
+            step_length=np.array(cols[2]),
+            entering=np.array(cols[3], dtype=np.int64),
+            leaving=np.array(cols[4], dtype=np.int64),
+            crossed=np.array(cols[5], dtype=np.int64),
+            kind=np.array(cols[6], dtype="<U10"),
+            pivot=np.array(cols[7], dtype=np.int64),
+            time=np.array(cols[8]),
+        )
+
+
+class _Progress:
+    """A one-line progress display on stderr, refreshed at most every ``interval`` seconds."""
+
+    def __init__(self, enabled: bool, interval: float = 0.25, stream=None):
+        self.enabled = enabled
+        self.interval = interval
+        self.stream = stream or sys.stderr
+        self.last = 0.0
+        self.extra = None
+
+    def update(self, pivots: int, loss: float, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < self.interval:
+            return
+        self.last = now
+        line = f"\rpivots {pivots:>8d}  loss {loss:.10g}"
+        if self.extra is not None:
+            line += f"  {self.extra}"
+        self.stream.write(line + "   ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ---------------------------------------------------------------------------
+# the walk
+# ---------------------------------------------------------------------------
+
+
+class _Walk:
+    """State of one walk: the vertex, its basis, the side convention, ``J`` and ``J^{-1}``."""
+
+    def __init__(self, prob: LayerwiseL1Problem, pricing: str, record: str):
+        self.prob = prob
+        self.pricing = pricing
+        self.record_all = record == "all"
+        self.n = prob.n_params
+        self.n_basic = prob.vertex_rank
+        self.pins = prob.lineality_basis.T.copy()  # (dim Λ, n)
+        self.res_off = prob.residual_offset
+        self.n_act_layers = prob.n_activation_layers
+        self.is_res_id = np.arange(prob.n_constraints) >= self.res_off
+        self.versions = np.zeros(prob.n_constraints, dtype=np.int64)
+        self.total_crossed = 0
+        self.theta = None
+        self.ev = None
+        self.sides = None
+        self.basis = None
+        self.basic_mask = None
+        self.J = None
+        self.Jinv = None
+        self.updates = 0
+
+    # -- small helpers -----------------------------------------------------
+    def _masks(self, sides):
+        return self.prob.activation_masks(sides)
+
+    def rates(self, d: np.ndarray, sides: np.ndarray):
+        """Rates ``dc/dt`` of every constraint along ``d`` (pattern ``sides``) and the residual rate scales.
+
+        A rate is zero when it is within :data:`lpwalk.tolerances.TIGHT_RTOL` of
+        the same tangent computed on absolute values, with the direction's
+        entries replaced by their per-column maximum over the neurons (the rule
+        of DESIGN §7 for values, applied to the direction: rounding noise in
+        one neuron's part of ``d`` must not look like motion).
+        """
+        prob = self.prob
+        masks = self._masks(sides)
+        dzs, dr = prob.propagate_tangent(prob.first_layer_tangent(d), masks)
+        w = np.concatenate([dz.ravel() for dz in dzs] + [dr])
+        colmax = np.abs(d).reshape(prob.n_neurons, prob.p).max(axis=0)
+        dz_abs = np.broadcast_to((prob.abs_features_tilde @ colmax)[:, None], (prob.n_samples, prob.n_neurons))
+        dzs_abs, dr_abs = prob.propagate_tangent(dz_abs, masks, abs_weights=True)
+        w_abs = np.concatenate([dz.ravel() for dz in dzs_abs] + [dr_abs])
+        # a rate within rounding of zero does not move its constraint (no spurious crossings)
+        w[tolerances.is_tight(w, w_abs)] = 0.0
+        return w, dr_abs
+
+    def activation_tangents(self, sides, pos, samples, neurons):
+        """Tangents of the deeper pre-activations and of the residual w.r.t. post-activations ``a_c``.
+
+        For activations at layer position ``pos`` (one value for all), sample
+        ``samples[i]``, neuron ``neurons[i]``: returns ``({s: (K, n_s)}, dr)`` with
+        ``s`` the deeper activation positions, computed with the pattern ``sides``.
+        """
+        prob = self.prob
+        masks = self._masks(sides)
+        down_w = prob.network().weights[prob.layer + 1 :]
+        dz = down_w[pos][:, neurons].T.copy()  # tangent of layer pos+1
+        tangents = {}
+        for s in range(pos + 1, self.n_act_layers):
+            tangents[s] = dz
+            dz = (dz * masks[s][samples]) @ down_w[s].T
+        return tangents, dz[:, 0]
+
+    def gradient(self, cid: int, sides) -> np.ndarray:
+        return self.prob.jacobian_rows(sides, [cid])[0]
+
+    # -- basis bookkeeping -------------------------------------------------
+    def refactor(self) -> None:
+        """Rebuild ``J`` from the basis and the side convention, and invert it."""
+        rows = self.prob.jacobian_rows(self.sides, self.basis)
+        self.J = np.vstack([rows, self.pins]) if self.pins.size else rows
+        try:
+            self.Jinv = np.linalg.inv(self.J)
+        except np.linalg.LinAlgError:
+            raise NumericalError("the basis Jacobian is singular") from None
+        if not np.all(np.isfinite(self.Jinv)):
+            raise NumericalError("the basis Jacobian is singular")
+        self.updates = 0
+
+    def apply_rank_one(self, a: np.ndarray, g: np.ndarray) -> float:
+        """``J <- J + a g^T`` and ``J^{-1}`` by Sherman–Morrison; returns the denominator ``1 + g^T J^{-1} a``."""
+        Ja = self.Jinv @ a
+        den = 1.0 + g @ Ja
+        self.J += np.outer(a, g)
+        self.Jinv -= np.outer(Ja, g @ self.Jinv) / den
+        self.updates += 1
+        return den
+
+    def replace_row(self, r: int, g: np.ndarray) -> None:
+        """Basis row ``r`` becomes ``g`` (Sherman–Morrison row replacement)."""
+        u = g - self.J[r]
+        e = np.zeros(self.n)
+        e[r] = 1.0
+        self.apply_rank_one(e, u)
+        self.J[r] = g
+
+    def set_vertex(self, theta, basis, sides) -> None:
+        self.theta = theta
+        self.basis = np.asarray(basis, dtype=np.int64)
+        self.basic_mask = np.zeros(self.prob.n_constraints, dtype=bool)
+        self.basic_mask[self.basis] = True
+        self.sides = sides
+        self.refactor()
+        self.refine()
+
+    def refine(self) -> None:
+        """One Newton step putting the basic constraints back on zero, then re-evaluate."""
+        ev = self.prob.evaluate(self.theta)
+        target = np.concatenate([ev.values[self.basis], np.zeros(self.pins.shape[0])])
+        if self.pins.size:
+            target[self.n_basic :] = self.pins @ (self.theta - self.pin_origin)
+        theta = self.theta - self.Jinv @ target
+        ev2 = self.prob.evaluate(theta)
+        if ev2.loss <= ev.loss + tolerances.loss_tolerance(ev.loss_scale):
+            self.theta, ev = theta, ev2
+        self.ev = ev
+        self.sync_sides()
+
+    def sync_sides(self) -> None:
+        """Non-tight, non-basic constraints take the side of their sign."""
+        ev = self.ev
+        free = ~ev.tight & ~self.basic_mask
+        self.sides[free] = np.where(ev.values[free] > 0, 1, -1)
+
+    @property
+    def degenerate(self) -> bool:
+        return bool(np.any(self.ev.tight & ~self.basic_mask))
+
+    # -- pricing -------------------------------------------------------------
+    def price(self):
+        """φ, rays and scales of the 2n edge rays of the current basis.
+
+        Returns a dict with arrays over the ``2 * n_basic`` rays: ``row``,
+        ``side``, ``phi``, ``scale``, ``norm``, ``ids`` and the ray matrix
+        ``rays`` of shape ``(2 n_basic, n)``.
+        """
+        prob = self.prob
+        nb = self.n_basic
+        sides = self.sides
+        res_sides = sides[self.res_off :].astype(float)
+        nonbasic_res = ~self.basic_mask[self.res_off :]
+        U = prob.residual_coefficients(sides)
+        g = ((U * (res_sides * nonbasic_res)[:, None]).T @ prob.features_tilde).ravel()
+        gbar = ((np.abs(U) * nonbasic_res[:, None]).T @ prob.abs_features_tilde).ravel()
+        pi = self.Jinv.T @ g
+        pos, samp, neu = prob.decompose_ids(self.basis)
+        is_res = pos == self.n_act_layers
+        conv = np.where(is_res, 1.0, sides[self.basis].astype(float))
+        Gamma, gres = self.sensitivities(pos, samp, neu)
+        Delta = -Gamma * conv[None, :]
+        beta = np.where(~is_res & nonbasic_res[samp], res_sides[samp] * gres, 0.0)
+        piB = pi[:nb]
+        one = is_res.astype(float)
+        phi_conv = conv * piB + one
+        phi_flip = -conv * (piB - piB @ Delta) + beta + one
+        JB = self.Jinv[:, :nb]
+        R_conv = JB * conv[None, :]
+        R_flip = -(JB - JB @ Delta) * conv[None, :] if np.any(Delta) else -R_conv
+        rays = np.hstack([R_conv, R_flip]).T  # (2 nb, n)
+        phi = np.concatenate([phi_conv, phi_flip])
+        scale = np.abs(rays) @ gbar + np.concatenate([one, one])
+        return {
+            "delta": Delta,
+            "row": np.concatenate([np.arange(nb), np.arange(nb)]),
+            "side": np.concatenate([conv, -conv]).astype(int),
+            "ids": np.concatenate([self.basis, self.basis]),
+            "phi": phi,
+            "scale": scale,
+            "norm": np.linalg.norm(rays, axis=1),
+            "rays": rays,
+        }
+
+    def sensitivities(self, pos, samp, neu):
+        """``Γ[b, q] = ∂c_b/∂a_q`` for basic ``b`` below basic activation ``q`` of the same sample, and ``∂r/∂a_q``."""
+        nb = self.n_basic
+        Gamma = np.zeros((nb, nb))
+        gres = np.zeros(nb)
+        T = self.n_act_layers
+        if T <= 1 and not np.any(pos < T):
+            return Gamma, gres
+        for t in np.unique(pos[pos < T]):
+            qsel = np.flatnonzero(pos == t)
+            tangents, dr = self.activation_tangents(self.sides, int(t), samp[qsel], neu[qsel])
+            gres[qsel] = dr
+            for bpos in range(int(t) + 1, T + 1):
+                bsel = np.flatnonzero(pos == bpos)
+                if bsel.size == 0:
+                    continue
+                same = samp[bsel][:, None] == samp[qsel][None, :]
+                if bpos == T:
+                    vals = np.broadcast_to(dr[None, :], same.shape)
+                else:
+                    vals = tangents[bpos][:, neu[bsel]].T
+                Gamma[np.ix_(bsel, qsel)] = np.where(same, vals, 0.0)
+        return Gamma, gres
+
+    def choose_ray(self, priced, rule: str):
+        """Index of the entering ray by ``rule`` among the descent rays, or None."""
+        descent = tolerances.is_descent(priced["phi"], priced["scale"])
+        if not np.any(descent):
+            return None
+        idx = np.flatnonzero(descent)
+        if rule == "bland":
+            keys = np.lexsort((priced["side"][idx], priced["ids"][idx]))
+            return int(idx[keys[0]])
+        if rule == "dantzig":
+            score = priced["phi"][idx]
+        else:  # steepest edge
+            score = priced["phi"][idx] / np.maximum(priced["norm"][idx], np.finfo(float).tiny)
+        keys = np.lexsort((priced["side"][idx], priced["ids"][idx], score))
+        return int(idx[keys[0]])
+
+    # -- the long step -----------------------------------------------------
+    def line_search(self, theta, d, sides, held, mode, row=-1, side=0, recorder=None, pivot=0):
+        """Move from ``theta`` along ``d`` while the loss slope stays negative (DESIGN §4.3).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n,)
+        d : ndarray of shape (n,)
+            Direction; in ``"ray"`` mode ``d = side * J^{-1} e_row``, so the
+            moving constraint changes at unit rate and ``t`` is its value.
+        sides : int8 array
+            The pattern; updated in place as constraints are crossed.
+        held : bool array
+            Constraints kept at zero (the basis, or the tight set while
+            reaching a vertex); they are never events.
+        mode : {"ray", "approach", "descent"}
+            ``"ray"``: an edge ray of basic row ``row`` to side ``side``; bends
+            update ``J`` and the step goes on.  ``"approach"``: a bend stops
+            the step; a flat direction stops at its first breakpoint.
+            ``"descent"``: crossings at ``t = 0`` are taken, then the step
+            stops at its first breakpoint of positive length.
+
+        Returns
+        -------
+        _StepOutcome, or None for a flat direction with no breakpoint ahead.
+        """
+        prob = self.prob
+        values = prob.evaluate(theta).values
+        t_seg = t_now = 0.0
+        theta_seg = np.array(theta, dtype=float)
+        crossed = 0
+        moving = self.basis[row] if mode == "ray" else -1
+        counted = ~held[self.res_off :]
+
+        def at(t):
+            return theta_seg + (t - t_seg) * d
+
+        def outcome(t, entering, folded=False):
+            return _StepOutcome(at(t), t, int(entering), crossed, t == 0.0, folded)
+
+        bent_at = -1  # the activation of the last bend: it enters if the slope past it is not negative
+        while True:  # one pass per segment (a bend starts a new one)
+            w, dr_abs = self.rates(d, sides)
+            w[held] = 0.0
+            if moving >= 0:
+                w[moving] = float(side)
+            slope = float(np.sum(w[self.res_off :][counted] * sides[self.res_off :][counted]))
+            if moving >= self.res_off:
+                slope += 1.0
+            slope_tol = tolerances.PHI_RTOL * (float(dr_abs.sum()) + 1.0)
+            flat = slope >= -slope_tol
+            if flat and mode == "ray":
+                if bent_at >= 0:
+                    crossed -= 1  # c stops the step rather than being crossed
+                return outcome(t_now, bent_at)
+            if bent_at >= 0:
+                self._record(recorder, [theta_seg], pivot)
+            a = values - w * t_seg  # value(t) = a + w t on this segment
+            ids = np.flatnonzero(~held & (sides * w < 0))
+            times = crossing_times(a[ids], w[ids], sides[ids], t_now)
+            queue = EventQueue(ids, times, self.is_res_id[ids], self.versions)
+            while True:
+                t_act, c_act = queue.peek_activation()
+                r_ids, r_times = queue.pop_residuals_before(t_act)
+                if r_ids.size:
+                    if mode == "approach" and flat:
+                        return outcome(float(r_times[0]), r_ids[0])
+                    if mode == "descent":
+                        # take every kink at t = 0, stop at the first breakpoint beyond
+                        later = np.flatnonzero(r_times > 0.0)
+                        stop = int(later[0]) if later.size else -1
+                        if stop >= 0 and slope + float(np.sum(2.0 * np.abs(w[r_ids[:stop]]))) >= -slope_tol:
+                            return outcome(0.0, -1)  # not a descent once the kinks at t = 0 are taken
+                    else:
+                        cum = slope + np.cumsum(2.0 * np.abs(w[r_ids]))
+                        hit = np.flatnonzero(cum >= -slope_tol)
+                        stop = int(hit[0]) if hit.size else -1
+                    run = r_ids if stop < 0 else r_ids[:stop]
+                    sides[run] = -sides[run]
+                    self._record(recorder, [at(t) for t in (r_times if stop < 0 else r_times[:stop])], pivot)
+                    crossed += run.size
+                    slope += float(np.sum(2.0 * np.abs(w[run])))
+                    if stop >= 0:
+                        return outcome(float(r_times[stop]), r_ids[stop])
+                    t_now = float(r_times[-1])
+                if c_act < 0:
+                    if mode == "approach" and flat:
+                        return None
+                    if mode == "descent" and t_now > 0.0:
+                        return outcome(t_now, -1)
+                    raise NumericalError(
+                        "no breakpoint ahead on a descent direction: the loss would decrease "
+                        "without bound, which a sum of absolute values cannot (numerical breakdown)"
+                    )
+                # ---- an activation crossing at t_act
+                if (mode == "approach" and flat) or (mode == "descent" and t_act > 0.0):
+                    if mode == "descent" and slope >= -slope_tol:
+                        return outcome(0.0, -1)
+                    return outcome(t_act, c_act)
+                t_now = t_act
+                queue.pop_activation(c_act)
+                pos, smp, neu = (int(x[0]) for x in prob.decompose_ids([c_act]))
+                old_side = int(sides[c_act])
+                delta_D = -1.0 if old_side > 0 else 1.0  # D_c goes 1 -> 0 or 0 -> 1
+                tangents, dr = self.activation_tangents(sides, pos, np.array([smp]), np.array([neu]))
+                deeper = self._sample_deeper_ids(pos, smp)
+                gamma = self._stack_tangents(tangents, dr, pos)
+                dependents = deeper[held[deeper]]
+                if dependents.size:
+                    if mode != "ray":
+                        return outcome(t_act, c_act)
+                    # the path bends: J' = J + a ∇c^T (DESIGN §4.3)
+                    gc = self.gradient(c_act, sides)
+                    avec = np.zeros(self.n)
+                    avec[self.row_of[dependents]] = delta_D * gamma[held[deeper]]
+                    Ja = self.Jinv @ avec
+                    den = 1.0 + gc @ Ja
+                    if den <= tolerances.FOLD_RTOL * (1.0 + np.abs(gc) @ np.abs(Ja)):
+                        return outcome(t_act, c_act, folded=True)
+                    sides[c_act] = -old_side
+                    self.apply_rank_one(avec, gc)
+                    theta_seg, values, t_seg = at(t_act), a + w * t_act, t_act
+                    d = side * self.Jinv[:, row]
+                    crossed += 1
+                    bent_at = c_act
+                    break  # new segment: new rates; a non-negative slope stops it at c
+                w_c = float(w[c_act])
+                new_w = w[deeper] + delta_D * w_c * gamma
+                res_id = self.res_off + smp
+                slope_after = slope
+                if not held[res_id]:
+                    slope_after += float(sides[res_id]) * (new_w[-1] - w[res_id])
+                if slope_after >= -slope_tol and mode != "descent":
+                    return outcome(t_act, c_act)
+                sides[c_act] = -old_side
+                now = a[deeper] + w[deeper] * t_act
+                w[deeper] = new_w
+                a[deeper] = now - new_w * t_act
+                retimed = deeper[~held[deeper]]
+                queue.retime(retimed, crossing_times(a[retimed], w[retimed], sides[retimed], t_act),
+                             self.is_res_id[retimed])
+                slope = slope_after
+                crossed += 1
+                self._record(recorder, [at(t_act)], pivot)
+
+    def _sample_deeper_ids(self, pos, smp):
+        """Ids of sample ``smp``'s constraints below layer position ``pos`` (activations, then the residual)."""
+        prob = self.prob
+        parts = []
+        for s in range(pos + 1, self.n_act_layers):
+            width = prob.activation_widths[s]
+            start = prob.offsets[s] + smp * width
+            parts.append(np.arange(start, start + width))
+        parts.append(np.array([self.res_off + smp]))
+        return np.concatenate(parts).astype(np.int64)
+
+    def _stack_tangents(self, tangents, dr, pos):
+        parts = [tangents[s][0] for s in range(pos + 1, self.n_act_layers)]
+        parts.append(dr)
+        return np.concatenate(parts)
+
+    def _record(self, recorder, thetas, pivot):
+        if recorder is None or not self.record_all:
+            return
+        for theta in thetas:
+            recorder.add(theta, self.prob.loss(theta), EntryKind.BREAKPOINT.value, pivot=pivot)
+
+    # -- reaching a vertex (DESIGN §4.1) ----------------------------------------
+    def reach_vertex(self, theta, recorder, pivot, rng):
+        """From any θ, reach a vertex without increasing the loss; returns ``(theta, basis, sides)``.
+
+        With tight set ``T`` held at zero, move along the projected negative
+        loss gradient in the null space of ``J_T`` (any null direction when that
+        is zero), through breakpoints while the slope is negative, and add the
+        constraint met to ``T``; repeat until the tight gradients and the pins
+        span :math:`\\mathbb R^n`.
+        """
+        prob = self.prob
+        ev = prob.evaluate(theta)
+        sides = prob.sides(ev)
+        held = ev.tight.copy()
+        while True:
+            ids = np.flatnonzero(held)
+            rows = prob.jacobian_rows(sides, ids)
+            A = np.vstack([rows, self.pins]) if self.pins.size else rows
+            if A.shape[0] == 0:
+                rank, null = 0, np.eye(self.n)
+            else:
+                _, sv, vt = np.linalg.svd(A, full_matrices=True)
+                rank = int(np.count_nonzero(sv > tolerances.RANK_RTOL * sv[0])) if sv[0] > 0 else 0
+                null = vt[rank:].T
+            if rank >= self.n:
+                break
+            U = prob.residual_coefficients(sides)
+            sigma = sides[self.res_off :].astype(float) * ~held[self.res_off :]
+            g = ((U * sigma[:, None]).T @ prob.features_tilde).ravel()
+            d = -null @ (null.T @ g)
+            gnorm = float(np.linalg.norm(g))
+            if not np.linalg.norm(d) > tolerances.RANK_RTOL * max(gnorm, 1e-300):
+                coef = rng.normal(size=null.shape[1]) if rng is not None else np.eye(null.shape[1])[0]
+                d = null @ coef
+                if g @ d > 0:
+                    d = -d  # flat up to rounding: never the uphill side
+            out = self.line_search(theta, d, sides, held, "approach", recorder=recorder, pivot=pivot)
+            if out is None:
+                out = self.line_search(theta, -d, sides, held, "approach", recorder=recorder, pivot=pivot)
+            if out is None or out.entering < 0:
+                raise NumericalError("reaching a vertex: no constraint ahead in a direction of the null space")
+            theta = out.theta
+            self.total_crossed += out.crossed
+            held[out.entering] = True
+            ev = prob.evaluate(theta)
+            held |= ev.tight
+            if recorder is not None:
+                recorder.add(theta, ev.loss, EntryKind.APPROACH.value, entering=out.entering,
+                             crossed=out.crossed, pivot=pivot)
+        basis = self._independent_subset(rows, ids)
+        return theta, basis, sides
+
+    def _independent_subset(self, rows, ids):
+        """``n_basic`` ids of ``ids`` whose gradient rows are independent (pivoted QR, lowest ids first on ties)."""
+        import scipy.linalg
+
+        if ids.size == self.n_basic:
+            return ids
+        order = np.argsort(ids, kind="stable")
+        _, _, perm = scipy.linalg.qr(rows[order].T, mode="economic", pivoting=True)
+        chosen = np.sort(ids[order][perm[: self.n_basic]])
+        return chosen
+
+    # -- termination ------------------------------------------------------------
+    def certify_rays(self, priced) -> LocalMinCertificate:
+        """The 2n-edge-ray test at a nondegenerate vertex, with φ recomputed by exact forward mode."""
+        rays = priced["rays"]
+        phi, scale = self.prob._phi_parts(self.ev, rays)
+        descent = tolerances.is_descent(phi, scale)
+        flat = np.abs(phi) <= tolerances.PHI_RTOL * scale
+        norms = np.maximum(np.linalg.norm(rays, axis=1), np.finfo(float).tiny)
+        tight = tuple(int(i) for i in self.ev.tight_ids)
+        common = dict(
+            method="rays", theta=self.theta.copy(), degenerate=False, basis=tuple(int(b) for b in self.basis),
+            tight=tight, ray_ids=priced["ids"].copy(), ray_sides=priced["side"].copy(), ray_phi=phi,
+            min_phi=float(phi.min()) if phi.size else 0.0,
+        )
+        if np.any(descent):
+            k = int(np.argmin(np.where(descent, phi / norms, np.inf)))
+            return LocalMinCertificate(
+                status=LocalMinStatus.DESCENT, strict=False, descent=rays[k].copy(),
+                message=f"edge ray {self.prob.describe(priced['ids'][k])} side {priced['side'][k]:+d} "
+                        f"has phi = {phi[k]:.3g} < 0", **common)
+        strict = not np.any(flat)
+        return LocalMinCertificate(
+            status=LocalMinStatus.LOCAL_MIN, strict=strict, descent=None,
+            message=f"phi >= 0 on all {phi.size} edge rays of a nondegenerate vertex "
+                    f"({'strict' if strict else 'with flat edge rays'})", **common)
+
+    def complete_test(self, time_limit=None) -> LocalMinCertificate:
+        from . import oracle
+
+        return oracle.certify_local_min(self.prob, self.theta, method="milp", time_limit=time_limit)
+
+
+def _check_walk_arguments(prob, theta0, pricing, max_pivots, time_limit, record):
+    if not isinstance(prob, LayerwiseL1Problem):
+        raise TypeError(f"prob must be a LayerwiseL1Problem, got {type(prob).__name__}")
+    theta = prob.theta0.copy() if theta0 is None else prob.check_theta(theta0, "theta0").copy()
+    if pricing not in PRICING_RULES:
+        raise ValueError(f"pricing must be one of {PRICING_RULES}, got {pricing!r}")
+    if record not in RECORD_MODES:
+        raise ValueError(f"record must be one of {RECORD_MODES}, got {record!r}")
+    if isinstance(max_pivots, bool) or not isinstance(max_pivots, (int, np.integer)) or max_pivots < 0:
+        raise ValueError(f"max_pivots must be a non-negative integer, got {max_pivots!r}")
+    if time_limit is not None:
+        if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
+    return theta
+
+
+def walk(
+    prob: LayerwiseL1Problem,
+    theta0=None,
+    pricing: str = "steepest",
+    max_pivots: int = 100_000,
+    time_limit: float | None = None,
+    record: str = "stops",
+    progress: bool = False,
+    seed=None,
+    on_pivot=None,
+    max_zero_pivots: int | None = None,
+) -> WalkResult:
+    r"""Walk from θ0 to a certified local minimum of the layer-wise L1 loss (Deep ReLU Simplex).
+
+    Parameters
+    ----------
+    prob : LayerwiseL1Problem
+    theta0 : ndarray of shape (n,), optional
+        Starting point (default: the network's current layer, ``prob.theta0``).
+    pricing : {"steepest", "dantzig", "bland"}
+        Entering-ray rule: steepest edge (φ(ρ)/‖ρ‖), most negative φ, or the
+        descent ray with the smallest (constraint id, side).
+    max_pivots : int
+        Stop with status ``max_pivots`` after this many pivots.
+    time_limit : float, optional
+        Stop with status ``time_limit`` after this many seconds.
+    record : {"stops", "all"}
+        ``"all"`` also records every breakpoint crossed inside long steps.
+    progress : bool
+        Show pivots and loss on stderr while walking.
+    seed : int, optional
+        Seeds the choice of a direction in a flat null space while reaching
+        the first vertex (default: the first null vector, deterministic).
+    on_pivot : callable, optional
+        Called with a :class:`PivotInfo` after every pivot.
+    max_zero_pivots : int, optional
+        Consecutive zero-length pivots before the complete test is asked
+        (default ``10 n + 50``).
+
+    Returns
+    -------
+    WalkResult
+        ``status`` is ``local_min`` only with a certificate: the 2n-ray test
+        re-checked by forward mode at a nondegenerate vertex, or the complete
+        MILP test at a degenerate one.
+
+    Notes
+    -----
+    Per pivot the work is ``O(N n)`` vectorised arithmetic (rates along the
+    ray, the pricing vector) plus ``O(n^2)`` for the rank-one basis updates
+    (``O(n^3)`` when basic activations need their flipped rays), no LP solve
+    and no dense ``N x n`` matrix.  The loss never increases along the record.
+    Ctrl-C ends the walk with status ``interrupted`` and the trajectory so far.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lpwalk import ReLUNetwork, LayerwiseL1Problem, walk
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 2)); y = np.abs(X[:, 0]) + 0.1 * rng.normal(size=40)
+    >>> prob = LayerwiseL1Problem(ReLUNetwork.random([2, 4, 1], seed=1), X, y, layer=0)
+    >>> res = walk(prob)
+    >>> res.status.value, res.loss <= prob.loss(prob.theta0)
+    ('local_min', True)
+    """
+    theta = _check_walk_arguments(prob, theta0, pricing, max_pivots, time_limit, record)
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    rng = None if seed is None else np.random.default_rng(seed)
+    w = _Walk(prob, pricing, record)
+    w.pin_origin = theta.copy()
+    w.row_of = np.full(prob.n_constraints, -1, dtype=np.int64)
+    recorder = _Recorder(t0)
+    bar = _Progress(progress)
+    initial_loss = prob.loss(theta)
+    recorder.add(theta, initial_loss, EntryKind.START.value)
+    max_zero = (10 * prob.n_params + 50) if max_zero_pivots is None else int(max_zero_pivots)
+    pivots, zero_streak = 0, 0
+    certificate = None
+    status = None
+    rejected: set = set()
+    have_vertex = False
+
+    def enter_vertex(theta_new, basis, sides, kind):
+        w.set_vertex(theta_new, basis, sides)
+        w.row_of[:] = -1
+        w.row_of[w.basis] = np.arange(w.basis.size)
+        recorder.add(w.theta, w.ev.loss, kind, pivot=pivots)
+
+    try:
+        theta_v, basis, sides = w.reach_vertex(theta, recorder, pivots, rng)
+        enter_vertex(theta_v, basis, sides, EntryKind.VERTEX.value)
+        have_vertex = True
+        bar.update(pivots, w.ev.loss, force=True)
+        while True:
+            if pivots >= max_pivots:
+                status = WalkStatus.MAX_PIVOTS
+                break
+            if deadline is not None and time.perf_counter() >= deadline:
+                status = WalkStatus.TIME_LIMIT
+                break
+            priced = w.price()
+            for (q, s) in rejected:
+                priced["phi"][(priced["ids"] == q) & (priced["side"] == s)] = 0.0
+            k = None if zero_streak > max_zero else w.choose_ray(priced, "bland" if zero_streak else pricing)
+            if k is None:
+                if not w.degenerate and zero_streak <= max_zero:
+                    cert = w.certify_rays(priced)
+                else:
+                    remaining = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
+                    cert = w.complete_test(time_limit=remaining)
+                if cert.status is LocalMinStatus.LOCAL_MIN:
+                    certificate = cert
+                    status = WalkStatus.LOCAL_MIN
+                    break
+                if cert.status is LocalMinStatus.INCONCLUSIVE or cert.descent is None:
+                    certificate = cert
+                    status = WalkStatus.INCONCLUSIVE
+                    break
+                if cert.method == "rays":
+                    # forward mode disagrees with pricing on a ray: follow it from a refactorised basis
+                    k = int(np.argmin(cert.ray_phi / np.maximum(priced["norm"], 1e-300)))
+                    w.refactor()
+                else:
+                    out = w.line_search(w.theta, cert.descent, w.sides.copy(),
+                                        np.zeros(prob.n_constraints, dtype=bool), "descent",
+                                        recorder=recorder, pivot=pivots)
+                    if out is None or out.entering < 0 or not out.t > 0.0:
+                        certificate = cert
+                        status = WalkStatus.INCONCLUSIVE
+                        break
+                    w.total_crossed += out.crossed
+                    recorder.add(out.theta, prob.loss(out.theta), EntryKind.DESCENT.value,
+                                 crossed=out.crossed, pivot=pivots)
+                    theta_v, basis, sides = w.reach_vertex(out.theta, recorder, pivots, rng)
+                    enter_vertex(theta_v, basis, sides, EntryKind.VERTEX.value)
+                    zero_streak = 0
+                    rejected.clear()
+                    continue
+            row, side = int(priced["row"][k]), int(priced["side"][k])
+            q = int(w.basis[row])
+            saved_sides = w.sides.copy()
+            if side != int(w.sides[q]) and q < w.res_off:
+                # the ray flips basic activation q: rows below it change by multiples of row q
+                delta = np.zeros(w.n)
+                delta[: w.n_basic] = priced["delta"][:, row]
+                if np.any(delta):
+                    w.apply_rank_one(delta, w.J[row].copy())
+                w.sides[q] = side
+            elif q < w.res_off:
+                w.sides[q] = side
+            d = side * w.Jinv[:, row]
+            out = w.line_search(w.theta, d, w.sides, w.basic_mask, "ray", row=row, side=side,
+                                recorder=recorder, pivot=pivots)
+            if out.entering < 0:
+                rejected.add((q, side))
+                w.sides = saved_sides
+                w.refactor()
+                continue
+            # ---- the pivot: out.entering replaces q in the basis
+            e = out.entering
+            w.total_crossed += out.crossed
+            w.basis[row] = e
+            w.basic_mask[q] = False
+            w.basic_mask[e] = True
+            w.row_of[q] = -1
+            w.row_of[e] = row
+            if q >= w.res_off:
+                w.sides[q] = side
+            w.replace_row(row, w.gradient(e, w.sides))
+            w.theta = out.theta
+            if w.updates >= REFACTOR_EVERY:
+                w.refactor()
+            w.refine()
+            pivots += 1
+            zero_streak = zero_streak + 1 if out.zero_length else 0
+            rejected.clear()
+            recorder.add(w.theta, w.ev.loss, EntryKind.VERTEX.value, entering=e, leaving=q,
+                         crossed=out.crossed, pivot=pivots)
+            bar.update(pivots, w.ev.loss)
+            if on_pivot is not None:
+                on_pivot(PivotInfo(pivots, w.ev.loss, w.theta.copy(), recorder.rows[-1][2], e, q,
+                                   out.crossed, time.perf_counter() - t0))
+    except KeyboardInterrupt:
+        status = WalkStatus.INTERRUPTED
+    finally:
+        bar.update(pivots, w.ev.loss if w.ev is not None else initial_loss, force=True)
+        bar.close()
+
+    final_theta = w.theta if have_vertex else np.array(recorder.rows[-1][1])
+    final_loss = float(w.ev.loss) if have_vertex else float(recorder.rows[-1][0])
+    message = _message(status, pivots, certificate)
+    return WalkResult(
+        status=status,
+        message=message,
+        theta=np.array(final_theta),
+        loss=final_loss,
+        initial_loss=float(initial_loss),
+        n_pivots=pivots,
+        n_breakpoints=int(w.total_crossed),
+        basis=tuple(int(b) for b in w.basis) if have_vertex else (),
+        trajectory=recorder.freeze(prob.n_params),
+        certificate=certificate,
+        elapsed=time.perf_counter() - t0,
+    )
+
+
+def _message(status, pivots, certificate) -> str:
+    if status is WalkStatus.LOCAL_MIN:
+        kind = "degenerate" if certificate.degenerate else "nondegenerate"
+        strict = {True: "strict", False: "not strict", None: "strictness unknown"}[certificate.strict]
+        return f"local minimum after {pivots} pivots ({strict}, {kind}, {certificate.method} test)"
+    if status is WalkStatus.MAX_PIVOTS:
+        return f"stopped at the pivot limit ({pivots} pivots)"
+    if status is WalkStatus.TIME_LIMIT:
+        return f"stopped at the time limit after {pivots} pivots"
+    if status is WalkStatus.INTERRUPTED:
+        return f"interrupted after {pivots} pivots"
+    return f"stopped after {pivots} pivots: the complete test was inconclusive ({certificate.message})"
