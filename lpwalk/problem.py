@@ -263,9 +263,34 @@ class LayerwiseL1Problem:
             z = np.maximum(z, 0.0) @ w.T + b
         return zs, z[:, 0]
 
+    @cached_property
+    def parameter_floor(self) -> np.ndarray:
+        r"""The smallest per-column parameter size the tolerances assume, shape ``(p,)``.
+
+        .. math:: \underline\theta_c = \frac{\|y\|_\infty}{G\,\max_i |\tilde h_{ic}|},
+            \qquad G = \big\| |W_L|\,|W_{L-1}| \cdots |W_{k+1}| \big\|_\infty
+
+        is the size of a weight on feature ``c`` that moves the output by the
+        size of the targets.  It keeps the rounding scale of a value from
+        vanishing when the whole layer, not only one neuron, sits at rounding
+        noise around zero (LAD through the origin, every neuron collapsed):
+        there a value of ``1e-32`` is noise from a walk whose parameters were of
+        order one, not a distance from the constraint.  Unit-consistent and
+        invariant to rescaling the data, like the rest of DESIGN §7.
+        """
+        gain = np.ones((1, 1))
+        for w in reversed(self._down_abs_w):
+            gain = gain @ w
+        G = float(gain.max()) if gain.size else 1.0
+        ymax = float(np.abs(self.y).max())
+        colmax = self.abs_features_tilde.max(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            floor = np.where((colmax > 0) & (G > 0), ymax / (G * colmax), 0.0)
+        return floor
+
     def _forward_scales(self, Theta: np.ndarray):
         """The forward pass on absolute values (tolerances, DESIGN §7)."""
-        colmax = np.abs(Theta).max(axis=0)
+        colmax = np.maximum(np.abs(Theta).max(axis=0), self.parameter_floor)
         s = self.abs_features_tilde @ colmax
         z = np.broadcast_to(s[:, None], (self.n_samples, self.n_neurons))
         scales = []
@@ -497,10 +522,27 @@ class LayerwiseL1Problem:
         (a constant column, a dead unit upstream, ``N < p``).  Vertices are then
         understood modulo Λ: the tight gradients span :math:`\Lambda^\perp`.
         Shape ``(n, dim Λ)``.
+
+        Notes
+        -----
+        The rank is decided on :math:`\tilde H` with every feature column divided
+        by its rounding scale (the largest entry of the same forward pass on
+        absolute values, DESIGN §7): the feature columns carry the units of the
+        data and the constant column does not, so without this equilibration the
+        decision would change when the data are rescaled, and a feature that is
+        rounding noise (a unit upstream that is exactly dead in exact arithmetic)
+        stays negligible.  The kernel is mapped back and orthonormalised.
         """
-        _, sv, vt = np.linalg.svd(self.features_tilde, full_matrices=True)
+        h_abs = np.abs(self.X)
+        for w, b in zip(self.base_network.weights[: self.layer], self.base_network.biases[: self.layer]):
+            h_abs = h_abs @ np.abs(w).T + np.abs(b)
+        col = np.append(h_abs.max(axis=0), 1.0)
+        col[col == 0] = 1.0
+        _, sv, vt = np.linalg.svd(self.features_tilde / col, full_matrices=True)
         rank = int(np.count_nonzero(sv > tolerances.RANK_RTOL * sv[0])) if sv.size and sv[0] > 0 else 0
-        null = vt[rank:].T  # (p, p - rank)
+        null = vt[rank:].T / col[:, None]  # (p, p - rank), the kernel of H~
+        if null.shape[1]:
+            null = np.linalg.qr(null)[0]
         basis = np.kron(np.eye(self.n_neurons), null)
         return np.ascontiguousarray(basis)
 

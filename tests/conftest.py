@@ -25,7 +25,7 @@ _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=_SUPPRESS)
 settings.register_profile(
     "ci",
-    max_examples=60,
+    max_examples=150,
     derandomize=True,
     deadline=None,
     print_blob=True,

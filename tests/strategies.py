@@ -37,6 +37,8 @@ __all__ = [
     "instances",
     "problems",
     "directions",
+    "kinked_points",
+    "KINKS",
 ]
 
 FAMILIES = ("float", "lattice")
@@ -169,3 +171,70 @@ def directions(draw, n, scale=1.0):
     if not np.any(d):
         d[0] = scale
     return d
+
+
+KINKS = ("none", "relu", "relu_deep", "residual", "collapse")
+
+
+@st.composite
+def kinked_points(draw, kind=None, **instance_kwargs):
+    """``(problem, theta, kind)``: a point of a random instance, moved onto a kink on purpose.
+
+    ``kind`` (drawn among the kinds that apply to the drawn instance when None;
+    a given kind that does not apply falls back to ``"none"``):
+
+    ``"none"``
+        θ0 plus a seeded normal perturbation: generic, usually no tight constraint.
+    ``"relu"``
+        A layer-``k`` activation made exactly zero by setting neuron ``j``'s bias
+        to ``-w_j · h_i`` (a true hyperplane through θ; duplicated rows make
+        several tight at once).
+    ``"relu_deep"``
+        An activation of a deeper layer ``l > k`` made zero by shifting the fixed
+        bias ``b_l[j]`` of the network (a bent hyperplane).
+    ``"residual"``
+        One to three residuals made zero by setting ``y_i = f(x_i)``.
+    ``"collapse"``
+        A neuron collapsed to ``θ_j = 0``: all ``N`` of its activations tight.
+
+    Every kink is a point where the loss is not differentiable, which is
+    where φ's forward-mode rules (``max(dz, 0)``, ``|dr|``) matter.
+    """
+    net, X, y, k = draw(instances(**instance_kwargs))
+    prob = LayerwiseL1Problem(net, X, y, layer=k)
+    L = net.output_layer
+    applicable = ["none", "residual"]
+    if k < L:
+        applicable += ["relu", "collapse"]
+    if L - k >= 2:
+        applicable.append("relu_deep")
+    kind = draw(st.sampled_from(applicable)) if kind is None else kind
+    if kind not in applicable:
+        kind = "none"
+    rng = np.random.default_rng(draw(seeds))
+    theta = prob.theta0 + rng.normal(scale=0.5, size=prob.n_params)
+    if kind == "relu":
+        Theta = theta.reshape(prob.n_neurons, prob.p)
+        i = draw(st.integers(0, prob.n_samples - 1))
+        j = draw(st.integers(0, prob.n_neurons - 1))
+        Theta[j, -1] = -(prob.features_tilde[i, :-1] @ Theta[j, :-1])
+        theta = Theta.ravel()
+    elif kind == "collapse":
+        j = draw(st.integers(0, prob.n_neurons - 1))
+        theta.reshape(prob.n_neurons, prob.p)[j] = 0.0
+    elif kind == "relu_deep":
+        l = draw(st.integers(k + 1, L - 1))
+        i = draw(st.integers(0, prob.n_samples - 1))
+        j = draw(st.integers(0, net.weights[l].shape[0] - 1))
+        z = prob.evaluate(theta).preactivations[l - k][i, j]
+        biases = list(net.biases)
+        biases[l] = biases[l].copy()
+        biases[l][j] -= z
+        prob = LayerwiseL1Problem(ReLUNetwork(net.weights, biases), X, y, layer=k)
+    elif kind == "residual":
+        f = prob.network(theta).forward(X)
+        idx = draw(st.lists(st.integers(0, prob.n_samples - 1), min_size=1, max_size=3, unique=True))
+        y = y.copy()
+        y[idx] = f[idx]
+        prob = LayerwiseL1Problem(net, X, y, layer=k)
+    return prob, theta, kind
