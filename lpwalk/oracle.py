@@ -13,6 +13,7 @@ Public functions
     :func:`global_min`         the global minimum inside a box (tiny instances)
     :func:`region_affine`      the affine forms of every constraint on a region
     :func:`region_violation`   how far a point is outside a region's closure
+    :func:`edge_rays`          the 2n edge rays of a nondegenerate vertex
 
 Notation of DESIGN §1–3: ``n`` parameters, constraint ids of
 :class:`lpwalk.problem.LayerwiseL1Problem`, side ``+1`` means ``c >= 0``.
@@ -63,6 +64,7 @@ __all__ = [
     "global_min",
     "region_affine",
     "region_violation",
+    "edge_rays",
 ]
 
 
@@ -386,6 +388,26 @@ def _solve(
     )
 
 
+#: LP strategies tried in turn when one ends without a decisive status
+#: (HiGHS's dual simplex ends with ``kUnknown`` on some degenerate region LPs
+#: whose optimum is 0): dual simplex, primal simplex, interior point with crossover.
+_LP_FALLBACKS = ({}, {"simplex_strategy": 4}, {"solver": "ipm", "run_crossover": "on"})
+
+
+def _solve_lp(*args, options: dict | None = None, **kwargs) -> _RawSolution:
+    """:func:`_solve` for an LP, retrying other HiGHS strategies on an indecisive status.
+
+    Every answer is re-checked by the caller, so trying several strategies is safe.
+    """
+    raw = None
+    for extra in _LP_FALLBACKS:
+        raw = _solve(*args, options={**(options or {}), **extra}, **kwargs)
+        if _map_status(raw.model_status) in (OracleStatus.OPTIMAL, OracleStatus.INFEASIBLE,
+                                             OracleStatus.TIME_LIMIT):
+            return raw
+    return raw
+
+
 def _map_status(model_status) -> OracleStatus:
     MS = highspy.HighsModelStatus
     if model_status == MS.kOptimal:
@@ -580,8 +602,8 @@ def solve_region(prob: LayerwiseL1Problem, theta, sides=None, *, polish: bool = 
     lower = -s[rows] * c0[rows]
     upper = np.full(rows.shape[0], np.inf)
     options = {} if time_limit is None else {"time_limit": float(time_limit)}
-    raw = _solve(g, A, lower, upper, np.full(n, -np.inf), np.full(n, np.inf),
-                 offset=const, options=options)
+    raw = _solve_lp(g, A, lower, upper, np.full(n, -np.inf), np.full(n, np.inf),
+                    offset=const, options=options)
     status = _map_status(raw.model_status)
 
     duals = np.zeros(n_con)
@@ -811,8 +833,8 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
     targets = {"min": float(w @ a), "max": float(w @ b)}
     scale = float(np.abs(w) @ (np.abs(a) + np.abs(b)))
     for sense, target in targets.items():
-        raw = _solve(w, A, lower, upper.copy(), np.full(n, -np.inf), np.full(n, np.inf),
-                     sense_max=(sense == "max"))
+        raw = _solve_lp(w, A, lower, upper.copy(), np.full(n, -np.inf), np.full(n, np.inf),
+                        sense_max=(sense == "max"))
         st = _map_status(raw.model_status)
         if st is not OracleStatus.OPTIMAL:
             return reject(f"the face LP ({sense} w·θ) ended {st}: the face is not the "
@@ -1274,7 +1296,8 @@ def global_min(prob: LayerwiseL1Problem, box: float, time_limit: float | None = 
                "mip_abs_gap": tolerances.LOSS_RTOL * max(float(np.abs(prob.y).sum()), 1.0)}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
-    raw = _solve(cost, A, rlo, rhi, clo, chi, integer=integer, options=options)
+    solve = _solve if np.any(integer) else _solve_lp  # k = L: the LAD LP
+    raw = solve(cost, A, rlo, rhi, clo, chi, integer=integer, options=options)
     status = _map_status(raw.model_status)
     if raw.x is None or status not in (OracleStatus.OPTIMAL, OracleStatus.TIME_LIMIT):
         return GlobalMinResult(

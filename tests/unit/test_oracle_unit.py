@@ -198,3 +198,21 @@ def test_stdout_stays_clean(tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout == ""
+
+
+def test_region_lp_with_indecisive_dual_simplex():
+    """A region LP (optimum 0, N = 3 < n = 12) on which HiGHS's dual simplex ends
+    with model status kUnknown; the oracle falls back to other strategies."""
+    net = ReLUNetwork(
+        [np.array([[0.00483597, -1.25258826], [-1.80182108, 0.90467867],
+                   [-0.12536076, 0.93065564], [-1.27126509, -1.36780569]]),
+         np.array([[0.78100341, -0.29819134, 1.90818558, -0.29504515]])],
+        [np.array([-0.04235648, -0.47825799, -0.20790497, -0.07661336]), np.array([-0.07949368])],
+    )
+    X = np.array([[-1.25126579, -0.78277312], [-1.82597202, -1.97181944], [-0.29590581, 0.87968431]])
+    prob = LayerwiseL1Problem(net, X, np.array([0.09204521, -1.43161663, 0.15277204]), layer=0)
+    theta = prob.theta0 + np.random.default_rng(26389).normal(scale=0.5, size=prob.n_params)
+    sol = oracle.solve_region(prob, theta)
+    assert sol.status is oracle.OracleStatus.OPTIMAL, sol.message
+    assert sol.loss == pytest.approx(0.0, abs=1e-9)
+    assert solve_region_reference(prob, theta).value == pytest.approx(0.0, abs=1e-7)
