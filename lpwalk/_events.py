@@ -23,15 +23,20 @@ import numpy as np
 __all__ = ["EventQueue", "crossing_times"]
 
 
-def crossing_times(a: np.ndarray, w: np.ndarray, sides: np.ndarray, t_now: float) -> np.ndarray:
+def crossing_times(a: np.ndarray, w: np.ndarray, sides: np.ndarray, t_now: float,
+                   at_zero: np.ndarray | None = None) -> np.ndarray:
     """Time at which each affine value ``a + w t`` crosses zero against its side, or ``inf``.
 
-    A value on side ``s`` crosses when ``s * w < 0``; a value already at zero
-    (or rounding past it) crosses at ``t_now``.
+    A value on side ``s`` crosses when ``s * w < 0``.  A value already at zero
+    (``at_zero``: tight within the tolerance of :mod:`lpwalk.tolerances`, or
+    rounded past zero) crosses at ``t_now`` exactly, so that simultaneous kinks
+    at a degenerate point are taken together and in id order.
     """
     moving = sides * w < 0
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(moving, -a / np.where(moving, w, 1.0), np.inf)
+    if at_zero is not None:
+        t = np.where(moving & at_zero, t_now, t)
     return np.maximum(t, t_now)
 
 

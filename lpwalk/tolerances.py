@@ -13,7 +13,11 @@ Constraint scale
     entries are replaced by their per-column maximum over the layer's neurons.
     The scale is unit-consistent (biases scale with the data, weights do not),
     invariant to rescaling the data, and does not vanish for a single neuron
-    that has collapsed to rounding noise.  ``c`` is tight when
+    that has collapsed to rounding noise.  Each column maximum is floored at
+    :attr:`lpwalk.LayerwiseL1Problem.parameter_floor`, the size of a weight that
+    moves the output by the size of the targets, so the scale does not vanish
+    either when the whole layer collapses to rounding noise around zero.
+    ``c`` is tight when
     :math:`|c| \le \mathrm{TIGHT\_RTOL}\cdot s_c`.
 
 Directional-derivative scale

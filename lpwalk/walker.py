@@ -186,6 +186,11 @@ class _Walk:
         self.n = prob.n_params
         self.n_basic = prob.vertex_rank
         self.pins = prob.lineality_basis.T.copy()  # (dim Λ, n)
+        # unit-consistent metric on θ: a weight on feature c is measured by its effect
+        # max_i |h̃_ic| θ_jc, so steepest edges, projected gradients and rank decisions
+        # do not change when the data are rescaled (DESIGN §7)
+        colmax = prob.abs_features_tilde.max(axis=0)
+        self.kappa = np.tile(np.where(colmax > 0, colmax, 1.0), prob.n_neurons)
         self.res_off = prob.residual_offset
         self.n_act_layers = prob.n_activation_layers
         self.is_res_id = np.arange(prob.n_constraints) >= self.res_off
@@ -208,17 +213,18 @@ class _Walk:
         """Rates ``dc/dt`` of every constraint along ``d`` (pattern ``sides``) and the residual rate scales.
 
         A rate is zero when it is within :data:`lpwalk.tolerances.TIGHT_RTOL` of
-        the same tangent computed on absolute values, with the direction's
-        entries replaced by their per-column maximum over the neurons (the rule
-        of DESIGN §7 for values, applied to the direction: rounding noise in
-        one neuron's part of ``d`` must not look like motion).
+        the same tangent computed on absolute values, with every entry of the
+        direction replaced by its largest entry in the unit-consistent metric
+        (``max |κ d| / κ_c`` for feature column ``c``): rounding noise in the
+        parts of ``d`` that mathematically vanish must not look like motion
+        (the rule of DESIGN §7 for values, applied to directions).
         """
         prob = self.prob
         masks = self._masks(sides)
         dzs, dr = prob.propagate_tangent(prob.first_layer_tangent(d), masks)
         w = np.concatenate([dz.ravel() for dz in dzs] + [dr])
-        colmax = np.abs(d).reshape(prob.n_neurons, prob.p).max(axis=0)
-        dz_abs = np.broadcast_to((prob.abs_features_tilde @ colmax)[:, None], (prob.n_samples, prob.n_neurons))
+        col_scale = np.abs(d * self.kappa).max() / self.kappa[: prob.p]
+        dz_abs = np.broadcast_to((prob.abs_features_tilde @ col_scale)[:, None], (prob.n_samples, prob.n_neurons))
         dzs_abs, dr_abs = prob.propagate_tangent(dz_abs, masks, abs_weights=True)
         w_abs = np.concatenate([dz.ravel() for dz in dzs_abs] + [dr_abs])
         # a rate within rounding of zero does not move its constraint (no spurious crossings)
@@ -304,8 +310,9 @@ class _Walk:
         self.sides[free] = np.where(ev.values[free] > 0, 1, -1)
 
     @property
-    def degenerate(self) -> bool:
-        return bool(np.any(self.ev.tight & ~self.basic_mask))
+    def nondegenerate(self) -> bool:
+        """Exactly the basic constraints are tight: the 2n-ray test is then a proof (DESIGN §3)."""
+        return bool(np.array_equal(self.ev.tight, self.basic_mask))
 
     # -- pricing -------------------------------------------------------------
     def price(self):
@@ -347,7 +354,7 @@ class _Walk:
             "ids": np.concatenate([self.basis, self.basis]),
             "phi": phi,
             "scale": scale,
-            "norm": np.linalg.norm(rays, axis=1),
+            "norm": np.linalg.norm(rays * self.kappa, axis=1),
             "rays": rays,
         }
 
@@ -418,7 +425,8 @@ class _Walk:
         _StepOutcome, or None for a flat direction with no breakpoint ahead.
         """
         prob = self.prob
-        values = prob.evaluate(theta).values
+        ev0 = prob.evaluate(theta)
+        values, scales = ev0.values, ev0.scales
         t_seg = t_now = 0.0
         theta_seg = np.array(theta, dtype=float)
         crossed = 0
@@ -447,10 +455,11 @@ class _Walk:
                     crossed -= 1  # c stops the step rather than being crossed
                 return outcome(t_now, bent_at)
             if bent_at >= 0:
-                self._record(recorder, [theta_seg], pivot)
+                self._record(recorder, [theta_seg], pivot, mode)
             a = values - w * t_seg  # value(t) = a + w t on this segment
             ids = np.flatnonzero(~held & (sides * w < 0))
-            times = crossing_times(a[ids], w[ids], sides[ids], t_now)
+            at_zero = tolerances.is_tight(values[ids], scales[ids])
+            times = crossing_times(a[ids], w[ids], sides[ids], t_now, at_zero)
             queue = EventQueue(ids, times, self.is_res_id[ids], self.versions)
             while True:
                 t_act, c_act = queue.peek_activation()
@@ -470,7 +479,7 @@ class _Walk:
                         stop = int(hit[0]) if hit.size else -1
                     run = r_ids if stop < 0 else r_ids[:stop]
                     sides[run] = -sides[run]
-                    self._record(recorder, [at(t) for t in (r_times if stop < 0 else r_times[:stop])], pivot)
+                    self._record(recorder, [at(t) for t in (r_times if stop < 0 else r_times[:stop])], pivot, mode)
                     crossed += run.size
                     slope += float(np.sum(2.0 * np.abs(w[run])))
                     if stop >= 0:
@@ -530,11 +539,12 @@ class _Walk:
                 w[deeper] = new_w
                 a[deeper] = now - new_w * t_act
                 retimed = deeper[~held[deeper]]
-                queue.retime(retimed, crossing_times(a[retimed], w[retimed], sides[retimed], t_act),
+                at_zero = tolerances.is_tight(a[retimed] + w[retimed] * t_act, scales[retimed])
+                queue.retime(retimed, crossing_times(a[retimed], w[retimed], sides[retimed], t_act, at_zero),
                              self.is_res_id[retimed])
                 slope = slope_after
                 crossed += 1
-                self._record(recorder, [at(t_act)], pivot)
+                self._record(recorder, [at(t_act)], pivot, mode)
 
     def _sample_deeper_ids(self, pos, smp):
         """Ids of sample ``smp``'s constraints below layer position ``pos`` (activations, then the residual)."""
@@ -552,11 +562,13 @@ class _Walk:
         parts.append(dr)
         return np.concatenate(parts)
 
-    def _record(self, recorder, thetas, pivot):
+    def _record(self, recorder, thetas, pivot, mode="ray"):
+        """Record crossed breakpoints (``record="all"``): vertices on a ray, plain points otherwise."""
         if recorder is None or not self.record_all:
             return
+        kind = EntryKind.BREAKPOINT.value if mode == "ray" else EntryKind.APPROACH.value
         for theta in thetas:
-            recorder.add(theta, self.prob.loss(theta), EntryKind.BREAKPOINT.value, pivot=pivot)
+            recorder.add(theta, self.prob.loss(theta), kind, pivot=pivot)
 
     # -- reaching a vertex (DESIGN §4.1) ----------------------------------------
     def reach_vertex(self, theta, recorder, pivot, rng):
@@ -576,24 +588,33 @@ class _Walk:
             ids = np.flatnonzero(held)
             rows = prob.jacobian_rows(sides, ids)
             A = np.vstack([rows, self.pins]) if self.pins.size else rows
+            # work in the scaled coordinates θ̂ = κ θ: rows ∇c / κ, gradient g / κ
             if A.shape[0] == 0:
                 rank, null = 0, np.eye(self.n)
             else:
-                _, sv, vt = np.linalg.svd(A, full_matrices=True)
+                _, sv, vt = np.linalg.svd(A / self.kappa, full_matrices=True)
                 rank = int(np.count_nonzero(sv > tolerances.RANK_RTOL * sv[0])) if sv[0] > 0 else 0
                 null = vt[rank:].T
             if rank >= self.n:
                 break
             U = prob.residual_coefficients(sides)
-            sigma = sides[self.res_off :].astype(float) * ~held[self.res_off :]
-            g = ((U * sigma[:, None]).T @ prob.features_tilde).ravel()
-            d = -null @ (null.T @ g)
-            gnorm = float(np.linalg.norm(g))
-            if not np.linalg.norm(d) > tolerances.RANK_RTOL * max(gnorm, 1e-300):
-                coef = rng.normal(size=null.shape[1]) if rng is not None else np.eye(null.shape[1])[0]
-                d = null @ coef
-                if g @ d > 0:
-                    d = -d  # flat up to rounding: never the uphill side
+            free_res = ~held[self.res_off :]
+            sigma = sides[self.res_off :].astype(float) * free_res
+            g_hat = ((U * sigma[:, None]).T @ prob.features_tilde).ravel() / self.kappa
+            gbar_hat = ((np.abs(U) * free_res[:, None]).T @ prob.abs_features_tilde).ravel() / self.kappa
+            d_hat = -null @ (null.T @ g_hat)
+            # descent only when the slope -|d̂|^2 is negative beyond rounding (DESIGN §7)
+            if not tolerances.is_descent(-(d_hat @ d_hat), gbar_hat @ np.abs(d_hat)):
+                # a flat null space: project a fixed vector onto it (the projector, unlike
+                # the SVD's basis of the null space, does not depend on rounding)
+                proj = null @ null.T
+                if rng is not None:
+                    d_hat = proj @ rng.normal(size=self.n)
+                else:
+                    d_hat = proj[:, int(np.argmax(np.round(np.linalg.norm(proj, axis=0), 12)))]
+                if g_hat @ d_hat > 0:
+                    d_hat = -d_hat  # flat up to rounding: never the uphill side
+            d = d_hat / (np.linalg.norm(d_hat) * self.kappa)
             out = self.line_search(theta, d, sides, held, "approach", recorder=recorder, pivot=pivot)
             if out is None:
                 out = self.line_search(theta, -d, sides, held, "approach", recorder=recorder, pivot=pivot)
@@ -617,7 +638,7 @@ class _Walk:
         if ids.size == self.n_basic:
             return ids
         order = np.argsort(ids, kind="stable")
-        _, _, perm = scipy.linalg.qr(rows[order].T, mode="economic", pivoting=True)
+        _, _, perm = scipy.linalg.qr((rows[order] / self.kappa).T, mode="economic", pivoting=True)
         chosen = np.sort(ids[order][perm[: self.n_basic]])
         return chosen
 
@@ -628,7 +649,7 @@ class _Walk:
         phi, scale = self.prob._phi_parts(self.ev, rays)
         descent = tolerances.is_descent(phi, scale)
         flat = np.abs(phi) <= tolerances.PHI_RTOL * scale
-        norms = np.maximum(np.linalg.norm(rays, axis=1), np.finfo(float).tiny)
+        norms = np.maximum(np.linalg.norm(rays * self.kappa, axis=1), np.finfo(float).tiny)
         tight = tuple(int(i) for i in self.ev.tight_ids)
         common = dict(
             method="rays", theta=self.theta.copy(), degenerate=False, basis=tuple(int(b) for b in self.basis),
@@ -775,9 +796,17 @@ def walk(
                 priced["phi"][(priced["ids"] == q) & (priced["side"] == s)] = 0.0
             k = None if zero_streak > max_zero else w.choose_ray(priced, "bland" if zero_streak else pricing)
             if k is None:
-                if not w.degenerate and zero_streak <= max_zero:
+                cert = None
+                if w.nondegenerate and zero_streak <= max_zero:
                     cert = w.certify_rays(priced)
-                else:
+                    if cert.status is LocalMinStatus.DESCENT:
+                        # forward mode sees a descent ray that pricing missed: follow it, once
+                        k = int(np.argmin(np.where(tolerances.is_descent(cert.ray_phi, 1.0), cert.ray_phi / np.maximum(priced["norm"], 1e-300), np.inf)))
+                        if (int(priced["ids"][k]), int(priced["side"][k])) in rejected:
+                            cert, k = None, None
+                        else:
+                            w.refactor()
+                if cert is None:
                     remaining = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
                     cert = w.complete_test(time_limit=remaining)
                 if cert.status is LocalMinStatus.LOCAL_MIN:
@@ -788,11 +817,7 @@ def walk(
                     certificate = cert
                     status = WalkStatus.INCONCLUSIVE
                     break
-                if cert.method == "rays":
-                    # forward mode disagrees with pricing on a ray: follow it from a refactorised basis
-                    k = int(np.argmin(cert.ray_phi / np.maximum(priced["norm"], 1e-300)))
-                    w.refactor()
-                else:
+                if k is None:
                     out = w.line_search(w.theta, cert.descent, w.sides.copy(),
                                         np.zeros(prob.n_constraints, dtype=bool), "descent",
                                         recorder=recorder, pivot=pivots)
