@@ -6,6 +6,7 @@ from .problem import Evaluation, LayerwiseL1Problem
 from . import oracle
 from .results import LocalMinCertificate, LocalMinStatus, Trajectory, WalkResult, WalkStatus
 from .walker import PivotInfo, walk
+from .lad import LADRegressor, lad_fit
 
 __version__ = "0.1.0"
 
@@ -14,6 +15,8 @@ __all__ = [
     "LayerwiseL1Problem",
     "Evaluation",
     "walk",
+    "lad_fit",
+    "LADRegressor",
     "PivotInfo",
     "WalkResult",
     "WalkStatus",

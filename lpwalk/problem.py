@@ -96,6 +96,10 @@ class LayerwiseL1Problem:
     layer : int
         Trainable affine map ``k`` in ``0..L``; ``L`` (the output layer) makes the
         problem LAD regression on the features.
+    train_bias : bool, default True
+        When False the layer's biases stay fixed at the network's values and
+        θ holds only the weights (``p = n_{k-1}``, :math:`\tilde h_i = h_i`):
+        LAD regression without an intercept, for instance.
 
     Raises
     ------
@@ -117,7 +121,7 @@ class LayerwiseL1Problem:
     True
     """
 
-    def __init__(self, network: ReLUNetwork, X, y, layer: int):
+    def __init__(self, network: ReLUNetwork, X, y, layer: int, train_bias: bool = True):
         if not isinstance(network, ReLUNetwork):
             raise TypeError(f"network must be a ReLUNetwork, got {type(network).__name__}")
         X = as_finite_array("X", X, ndim=2)
@@ -143,7 +147,14 @@ class LayerwiseL1Problem:
         k, L = self.layer, network.output_layer
         self.output_layer = L
         H = network.layer_input(X, k)
-        self.features_tilde = np.ascontiguousarray(np.hstack([H, np.ones((H.shape[0], 1))]))
+        self.train_bias = bool(train_bias)
+        if self.train_bias:
+            self.features_tilde = np.ascontiguousarray(np.hstack([H, np.ones((H.shape[0], 1))]))
+            #: biases of layer k that stay fixed (zero when they are trained)
+            self.fixed_bias = np.zeros(network.weights[k].shape[0])
+        else:
+            self.features_tilde = np.ascontiguousarray(H)
+            self.fixed_bias = np.array(network.biases[k], dtype=float)
         self.abs_features_tilde = np.abs(self.features_tilde)
         self.n_samples = X.shape[0]
         self.n_neurons = network.weights[k].shape[0]
@@ -163,7 +174,10 @@ class LayerwiseL1Problem:
         self._down_b = network.biases[k + 1 :]
         self._down_abs_w = tuple(np.abs(w) for w in self._down_w)
         self._down_abs_b = tuple(np.abs(b) for b in self._down_b)
-        theta0 = np.hstack([network.weights[k], network.biases[k][:, None]]).ravel()
+        if self.train_bias:
+            theta0 = np.hstack([network.weights[k], network.biases[k][:, None]]).ravel()
+        else:
+            theta0 = np.array(network.weights[k], dtype=float).ravel()
         theta0.flags.writeable = False
         self.theta0 = theta0
 
@@ -185,6 +199,8 @@ class LayerwiseL1Problem:
         if theta is None:
             return self.base_network
         Theta = self.check_theta(theta).reshape(self.n_neurons, self.p)
+        if not self.train_bias:
+            return self.base_network.with_layer(self.layer, Theta, self.fixed_bias)
         return self.base_network.with_layer(self.layer, Theta[:, :-1], Theta[:, -1])
 
     # ---------------------------------------------------------- constraint ids
@@ -256,12 +272,25 @@ class LayerwiseL1Problem:
     # ------------------------------------------------------------ forward pass
     def _forward(self, Theta: np.ndarray):
         """Pre-activations of layers k..L-1 and the output, for θ of shape (m, p)."""
-        z = self.features_tilde @ Theta.T
+        z = self.features_tilde @ Theta.T + self.fixed_bias
         zs = []
         for w, b in zip(self._down_w, self._down_b):
             zs.append(z)
             z = np.maximum(z, 0.0) @ w.T + b
         return zs, z[:, 0]
+
+    @cached_property
+    def parameter_scale(self) -> np.ndarray:
+        r"""The unit-consistent metric on θ: :math:`\kappa_{jc} = \max_i |\tilde h_{ic}|`, shape ``(n,)``.
+
+        A weight on feature ``c`` is measured by its largest effect on a
+        pre-activation, :math:`\kappa_c \theta_{jc}`.  Steepest edges,
+        projected gradients, rank decisions and the box of the complete
+        local-minimum test use :math:`\hat\theta = \kappa\theta`, so they do
+        not change when the data are rescaled (DESIGN §7).  A zero column gets 1.
+        """
+        colmax = self.abs_features_tilde.max(axis=0)
+        return np.tile(np.where(colmax > 0, colmax, 1.0), self.n_neurons)
 
     @cached_property
     def parameter_floor(self) -> np.ndarray:
@@ -292,7 +321,7 @@ class LayerwiseL1Problem:
         """The forward pass on absolute values (tolerances, DESIGN §7)."""
         colmax = np.maximum(np.abs(Theta).max(axis=0), self.parameter_floor)
         s = self.abs_features_tilde @ colmax
-        z = np.broadcast_to(s[:, None], (self.n_samples, self.n_neurons))
+        z = s[:, None] + np.abs(self.fixed_bias)
         scales = []
         for w, b in zip(self._down_abs_w, self._down_abs_b):
             scales.append(z)
@@ -536,7 +565,9 @@ class LayerwiseL1Problem:
         h_abs = np.abs(self.X)
         for w, b in zip(self.base_network.weights[: self.layer], self.base_network.biases[: self.layer]):
             h_abs = h_abs @ np.abs(w).T + np.abs(b)
-        col = np.append(h_abs.max(axis=0), 1.0)
+        col = h_abs.max(axis=0)
+        if self.train_bias:
+            col = np.append(col, 1.0)
         col[col == 0] = 1.0
         _, sv, vt = np.linalg.svd(self.features_tilde / col, full_matrices=True)
         rank = int(np.count_nonzero(sv > tolerances.RANK_RTOL * sv[0])) if sv.size and sv[0] > 0 else 0

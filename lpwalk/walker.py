@@ -189,8 +189,7 @@ class _Walk:
         # unit-consistent metric on θ: a weight on feature c is measured by its effect
         # max_i |h̃_ic| θ_jc, so steepest edges, projected gradients and rank decisions
         # do not change when the data are rescaled (DESIGN §7)
-        colmax = prob.abs_features_tilde.max(axis=0)
-        self.kappa = np.tile(np.where(colmax > 0, colmax, 1.0), prob.n_neurons)
+        self.kappa = prob.parameter_scale
         self.res_off = prob.residual_offset
         self.n_act_layers = prob.n_activation_layers
         self.is_res_id = np.arange(prob.n_constraints) >= self.res_off
