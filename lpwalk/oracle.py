@@ -798,6 +798,9 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
 
     Lam = prob.lineality_basis
     w = (b - a) - Lam @ (Lam.T @ (b - a))
+    # entries at rounding level would put a cost on directions of Λ (columns that
+    # no row touches) and make the face LP unbounded
+    w[np.abs(w) <= tolerances.RANK_RTOL * np.abs(w).max(initial=0.0)] = 0.0
     span = np.abs(a).max() + np.abs(b).max()
     if not np.any(np.abs(w) > tolerances.ORACLE_FEAS_RTOL * max(span, 1e-300)):
         return reject("a and b are the same point (modulo the lineality space)")

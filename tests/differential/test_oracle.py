@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 import strategies
-from lpwalk import LayerwiseL1Problem, OracleError, oracle, tolerances
+from lpwalk import LayerwiseL1Problem, OracleError, ReLUNetwork, oracle, tolerances
 from lpwalk.reference import solve_region_reference
 from lpwalk.results import LocalMinStatus
 
@@ -169,8 +169,25 @@ def test_vertices_rays_agree_with_milp(inst, seed):
         assert milp.min_phi <= rays.min_phi + 1e-7 * prob.phi_scale(v, np.ones(prob.n_params))
 
 
+# a dead unit upstream (a zero feature column): Λ holds whole columns that no row touches
+_DEAD_FEATURE = (
+    ReLUNetwork(
+        [np.array([[-0.05770915], [-0.12024207], [-0.32084522]]),
+         np.array([[1.45587486, -0.64029005, 0.60317635], [-0.80365551, 0.79518778, -0.94260978],
+                   [0.43000428, -0.79894181, -0.74678464], [-1.50587096, -0.29969096, -0.42296229]]),
+         np.array([[-3.52852451e-04, 1.41161308e+00, 3.36263488e-01, -6.47717896e-01]])],
+        [np.array([-0.36939608, 0.38833931, 0.25149649]),
+         np.array([0.18112971, 0.46363866, -0.38688644, 0.05154441]), np.array([-0.3639177])],
+    ),
+    np.array([[-0.89478683], [1.20051166], [-1.58049765]]),
+    np.array([0.11472885, 1.49276287, -1.46591978]),
+    1,
+)
+
+
 @settings(max_examples=80, **SETTINGS)
 @given(inst=strategies.instances(max_samples=20), seed=strategies.seeds, which=st.integers(0, 10**6))
+@example(inst=_DEAD_FEATURE, seed=0, which=1)
 def test_adjacency_along_an_edge(inst, seed, which):
     """A nondegenerate vertex and the next vertex along one of its edge rays are
     adjacent; a vertex is not adjacent to itself; two neighbours that share fewer
