@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ._io import atomic_write_json, atomic_write_npz, read_npz
-from .errors import CertificateError
+from .errors import CertificateError, LPWalkError
 from .network import ReLUNetwork
 from .problem import LayerwiseL1Problem
 from .results import LocalMinStatus, WalkResult, WalkStatus
@@ -649,6 +649,8 @@ def verify(cert, problem, exact: bool = False, time_limit: float | None = None) 
         return _verify(cert, prob, bool(exact), time_limit)
     except _Invalid as exc:
         return Verification("invalid", str(exc), exact=bool(exact))
+    except (LPWalkError, np.linalg.LinAlgError) as exc:
+        return Verification("invalid", f"could not be re-checked: {_one_line(exc)}", exact=bool(exact))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -713,15 +715,28 @@ def _float_vertex(cert: Certificate, prob: LayerwiseL1Problem, basis):
     rows = prob.jacobian_rows(sides, basis)
     kappa = prob.parameter_scale
     rank = tolerances.numerical_rank(rows / kappa)
-    if rank < prob.vertex_rank:
-        raise _Invalid(f"the basis is not of full rank: its gradients have rank {rank} < {prob.vertex_rank}")
+    extra = np.setdiff1d(ev.tight_ids, basis)
     Lam = prob.lineality_basis
+    if rank < prob.vertex_rank:
+        # At a degenerate point the rank of the basis rows depends on the sides given to the
+        # other tight constraints (the walker's convention is not part of the certificate);
+        # what must hold is that θ is a vertex: the tight set spans Λ^⊥.
+        tight_rows = prob.jacobian_rows(sides, ev.tight_ids)
+        tight_rank = tolerances.numerical_rank(tight_rows / kappa) if extra.size else rank
+        if tight_rank < prob.vertex_rank:
+            raise _Invalid(f"the basis is not of full rank: its gradients have rank {rank} < "
+                           f"{prob.vertex_rank}" + (f", and the {ev.tight_ids.size} tight constraints "
+                                                    f"have rank {tight_rank}" if extra.size else ""))
+        rows = tight_rows
     J = np.vstack([rows, Lam.T]) if Lam.size else rows
-    target = np.concatenate([ev.values[basis], np.zeros(Lam.shape[1])])
-    try:
-        delta = np.linalg.solve(J, target)
-    except np.linalg.LinAlgError:
-        raise _Invalid("the basis Jacobian is singular") from None
+    target = np.concatenate([ev.values[basis] if rows.shape[0] == basis.size else ev.values[ev.tight_ids],
+                             np.zeros(Lam.shape[1])])
+    delta = np.linalg.lstsq(J, target, rcond=None)[0] if J.shape[0] != J.shape[1] else None
+    if delta is None:
+        try:
+            delta = np.linalg.solve(J, target)
+        except np.linalg.LinAlgError:
+            raise _Invalid("the basis Jacobian is singular") from None
     rebuilt = theta - delta
     dev = float(np.max(np.abs(delta * kappa)) / max(np.max(np.abs(theta * kappa)), np.finfo(float).tiny))
     extra = np.setdiff1d(ev.tight_ids, basis)

@@ -71,6 +71,8 @@ def _run_exact(args: argparse.Namespace) -> int:
     if args.out:
         for path in result.write_csv(args.out):
             info(f"wrote {path}")
+    if result.errors:
+        info(f"note: {result.errors} walks stopped with a numerical error (see starts.csv)")
     if result.violations or not result.all_certified:
         info("check failed: " + (f"{result.violations} in-box minima below the global minimum"
                                  if result.violations else "a walker minimum was not certified"))

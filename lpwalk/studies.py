@@ -33,6 +33,7 @@ import numpy as np
 
 from . import oracle, tolerances
 from .certificate import from_walk, verify
+from .errors import NumericalError
 from .network import ReLUNetwork
 from .problem import LayerwiseL1Problem
 from .results import WalkStatus
@@ -59,6 +60,7 @@ class StartOutcome:
     certificate: str  # proved / verified / refuted / invalid / "" (not checked)
     pivots: int
     seconds: float
+    error: str = ""  # the walker's error message when status is "error"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,11 @@ class StudyResult:
         return np.array([o.gap for o in self.outcomes if o.minimum >= 0 and o.in_box])
 
     @property
+    def errors(self) -> int:
+        """Walks that stopped with a numerical error (status ``"error"``)."""
+        return sum(o.status == "error" for o in self.outcomes)
+
+    @property
     def violations(self) -> int:
         return sum(s.violations for s in self.instances)
 
@@ -157,6 +164,7 @@ class StudyResult:
         lines.append(
             f"box ||theta||_inf <= {self.parameters['box']:g}; gaps over in-box local minima; "
             f"{self.violations} violations (in-box minimum below the global minimum); "
+            f"{self.errors} walks stopped by a numerical error; "
             f"{self.seconds:.1f} s"
         )
         return "\n".join(lines)
@@ -298,7 +306,17 @@ def exact_study(instances: int = 5, starts: int = 20, inputs: int = 1, width: in
         for s in range(starts):
             theta0 = rng.uniform(-B, B, size=prob.n_params)
             t0 = time.perf_counter()
-            res = walk(prob, theta0, time_limit=time_limit)
+            try:
+                res = walk(prob, theta0, time_limit=time_limit)
+            except NumericalError as exc:
+                secs = time.perf_counter() - t0
+                inst_out.append(StartOutcome(
+                    instance=inst, start=s, status="error", loss=float("nan"), gap=float("nan"),
+                    reached_global=False, in_box=False, max_abs_theta=float("nan"), minimum=-1,
+                    method="", degenerate=None, certificate="", pivots=0, seconds=secs,
+                    error=" ".join(str(exc).split()),
+                ))
+                continue
             secs = time.perf_counter() - t0
             is_min = res.status is WalkStatus.LOCAL_MIN
             max_abs = float(np.abs(res.theta).max())
