@@ -45,6 +45,9 @@ __all__ = [
     "EXIT_OK",
     "EXIT_CHECK_FAILED",
     "EXIT_USAGE",
+    "EXIT_INTERRUPTED",
+    "add_walk_arguments",
+    "demo_instance",
     "add_data_arguments",
     "add_network_arguments",
     "problem_from_args",
@@ -55,6 +58,8 @@ __all__ = [
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
+#: Exit code when Ctrl-C ended the run (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 #: Exceptions reported as a one-line ``error: ...`` with exit code 2.
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, LPWalkError)
@@ -204,6 +209,290 @@ def _run_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------ walk options
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
+    if not (value >= 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def add_walk_arguments(parser: argparse.ArgumentParser, time_limit: float | None = None) -> None:
+    """``--max-pivots``, ``--time-limit``, ``--pricing``, ``--record``, ``--progress`` and ``--out``."""
+    parser.add_argument("--max-pivots", type=_nonnegative_int, default=100_000, metavar="N",
+                        help="stop after N pivots (default: 100000)")
+    default = "none" if time_limit is None else f"{time_limit:g}"
+    parser.add_argument("--time-limit", type=_positive_float, default=time_limit, metavar="SECONDS",
+                        help=f"stop after this many seconds (default: {default})")
+    parser.add_argument("--pricing", choices=("steepest", "dantzig", "bland"), default="steepest",
+                        help="entering-ray rule (default: steepest)")
+    parser.add_argument("--record", choices=("stops", "all"), default="stops",
+                        help="trajectory: the stop vertex of each pivot, or also every "
+                        "breakpoint crossed inside long steps (default: stops)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="show pivots and loss on stderr while walking "
+                        "(default: on when stderr is a terminal)")
+    parser.add_argument("--out", metavar="DIR", default="lpwalk-out",
+                        help="output folder, created if missing (default: lpwalk-out)")
+
+
+def _walk_settings(args: argparse.Namespace) -> dict:
+    return {"pricing": args.pricing, "max_pivots": args.max_pivots, "time_limit": args.time_limit,
+            "record": args.record, "seed": args.seed}
+
+
+def _run_walk_and_write(args, prob, start_network, *, command: str, instance: str,
+                        settings: dict, extra_files=None) -> int:
+    """Walk ``prob``, write the output folder, print the summary table; returns the exit code."""
+    from .output import format_table, summary_rows, write_walk_outputs
+    from .results import WalkStatus
+    from .walker import walk
+
+    from pathlib import Path
+
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out!r} exists and is not a folder")
+    progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
+    info(f"walking layer {prob.layer}: {prob.n_params} parameters, {prob.n_constraints} "
+         f"constraints, N = {prob.n_samples} ({args.pricing} pricing)")
+    result = walk(prob, pricing=args.pricing, max_pivots=args.max_pivots,
+                  time_limit=args.time_limit, record=args.record, progress=progress,
+                  seed=args.seed)
+    if result.status is WalkStatus.INTERRUPTED:
+        info("interrupted: writing what was computed so far")
+    summary = write_walk_outputs(args.out, prob, result, start_network, command=command,
+                                 instance=instance, settings=settings, extra_files=extra_files)
+    print(format_table(summary_rows(summary)), flush=True)
+    if summary["certificate_error"]:
+        info(f"error: the certificate could not be written: {summary['certificate_error']}")
+        return EXIT_CHECK_FAILED
+    return _walk_exit_code(result.status)
+
+
+def _walk_exit_code(status) -> int:
+    """0 at a certified local minimum or a requested limit, 1 inconclusive, 130 interrupted."""
+    from .results import WalkStatus
+
+    if status is WalkStatus.INCONCLUSIVE:
+        return EXIT_CHECK_FAILED
+    if status is WalkStatus.INTERRUPTED:
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------- demo
+def demo_instance(seed: int = 0, samples: int = 200, width: int = 8, inputs: int = 2,
+                  noise: float = 0.1):
+    r"""The demo's teacher-student instance.
+
+    Inputs ``X`` uniform in ``[-1, 1]^{inputs}``; a teacher network
+    ``[inputs, width, 1]`` with random (He) weights; targets
+    ``y = teacher(X) + noise * s * e`` with ``e`` standard normal and ``s`` the
+    standard deviation of the teacher's outputs (so ``noise`` is relative);
+    a student of the same shape with different random weights.  Everything is
+    drawn from ``seed`` (independent streams for data, teacher, student).
+
+    Returns
+    -------
+    X : ndarray of shape (samples, inputs)
+    y : ndarray of shape (samples,)
+    teacher, student : ReLUNetwork
+    """
+    import numpy as np
+
+    from .network import ReLUNetwork
+
+    sizes = [inputs, width, 1]
+    rng = np.random.default_rng([seed, 0])
+    X = rng.uniform(-1.0, 1.0, size=(samples, inputs))
+    teacher = ReLUNetwork.random(sizes, seed=[seed, 1])
+    f = teacher.forward(X)
+    spread = float(np.std(f)) or 1.0
+    y = f + noise * spread * rng.standard_normal(samples)
+    student = ReLUNetwork.random(sizes, seed=[seed, 2])
+    return X, y, teacher, student
+
+
+def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the data, the teacher and the student (default: 0)")
+    parser.add_argument("--samples", type=_positive_int, default=200, metavar="N",
+                        help="number of samples (default: 200)")
+    parser.add_argument("--width", type=_positive_int, default=8,
+                        help="hidden units of teacher and student (default: 8)")
+    parser.add_argument("--inputs", type=_positive_int, default=2, help="input dimension (default: 2)")
+    parser.add_argument("--noise", type=_nonnegative_float, default=0.1,
+                        help="target noise, relative to the spread of the teacher's outputs "
+                        "(default: 0.1)")
+    add_walk_arguments(parser, time_limit=60.0)
+
+
+@subcommand(
+    "demo",
+    "walk a teacher-student instance (first layer) to a certified local minimum",
+    _add_demo_arguments,
+)
+def _run_demo(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from .problem import LayerwiseL1Problem
+
+    X, y, teacher, student = demo_instance(args.seed, args.samples, args.width, args.inputs,
+                                           args.noise)
+    prob = LayerwiseL1Problem(student, X, y, layer=0)
+    instance = (f"teacher-student, {args.inputs} inputs, {args.width} hidden units, "
+                f"{args.samples} samples, noise {args.noise:g}, seed {args.seed}")
+    settings = {**_walk_settings(args), "samples": args.samples, "width": args.width,
+                "inputs": args.inputs, "noise": args.noise, "layer": 0}
+    extra = {
+        "data.npz": partial(_save_data, X=X, y=y),
+        "teacher_network.npz": teacher.save,
+    }
+    return _run_walk_and_write(args, prob, student, command="demo", instance=instance,
+                               settings=settings, extra_files=extra)
+
+
+def _save_data(path, X, y) -> None:
+    from ._io import atomic_write_npz
+
+    atomic_write_npz(path, X=X, y=y)
+
+
+# ----------------------------------------------------------------------- walk
+def _add_walk_arguments(parser: argparse.ArgumentParser) -> None:
+    add_data_arguments(parser)
+    add_network_arguments(parser)
+    add_walk_arguments(parser)
+
+
+@subcommand(
+    "walk",
+    "walk one layer of a network on your data to a certified local minimum",
+    _add_walk_arguments,
+)
+def _run_walk(args: argparse.Namespace) -> int:
+    data, network, prob = problem_from_args(args)
+    start = f"--net {args.net}" if args.net else f"random init, seed {args.seed}"
+    sizes = "-".join(str(s) for s in network.sizes)
+    instance = (f"{data.source} (target {data.target_name!r}), network {sizes} ({start}), "
+                f"layer {prob.layer}")
+    settings = {**_walk_settings(args), "data": data.source, "target": data.target_name,
+                "arch": args.arch, "net": args.net, "layer": prob.layer}
+    return _run_walk_and_write(args, prob, network, command="walk", instance=instance,
+                               settings=settings)
+
+
+# ------------------------------------------------------------------------ lad
+def _add_lad_arguments(parser: argparse.ArgumentParser) -> None:
+    add_data_arguments(parser)
+    parser.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
+    parser.add_argument("--pricing", choices=("steepest", "dantzig", "bland"), default="steepest",
+                        help="entering-ray rule (default: steepest)")
+    parser.add_argument("--max-pivots", type=_nonnegative_int, default=100_000, metavar="N",
+                        help="stop after N pivots (default: 100000)")
+    parser.add_argument("--time-limit", type=_positive_float, default=None, metavar="SECONDS",
+                        help="stop after this many seconds (default: none)")
+    parser.add_argument("--out", metavar="FILE.json", default=None,
+                        help="also write the coefficients and the fit's numbers as JSON")
+
+
+@subcommand(
+    "lad",
+    "least absolute deviations (L1) regression, solved exactly",
+    _add_lad_arguments,
+)
+def _run_lad(args: argparse.Namespace) -> int:
+    from ._io import atomic_write_json
+    from .data import load_data
+    from .lad import lad_fit
+    from .output import format_table, stop_reason, versions
+    from .results import WalkStatus
+
+    data = load_data(args.data, target=args.target)
+    fit_intercept = not args.no_intercept
+    coef, intercept, result = lad_fit(data.X, data.y, fit_intercept=fit_intercept,
+                                      pricing=args.pricing, max_pivots=args.max_pivots,
+                                      time_limit=args.time_limit)
+    N = data.n_samples
+    cert = result.certificate
+    unique = None
+    if result.status is WalkStatus.LOCAL_MIN and cert is not None:
+        unique = cert.strict
+    rows = [(name, f"{float(c):.10g}") for name, c in zip(data.feature_names, coef)]
+    rows.append(("(intercept)", f"{intercept:.10g}" if fit_intercept else "0 (not fitted)"))
+    rows += [
+        ("", ""),
+        ("loss", f"{result.loss:.10g} (sum of absolute residuals)"),
+        ("mean |residual|", f"{result.loss / N:.6g}"),
+        ("samples", f"{N} ({data.source}, target {data.target_name!r})"),
+        ("pivots", f"{result.n_pivots}"),
+        ("time", f"{result.elapsed:.3g} s"),
+        ("status", f"{result.status.value}: "
+                   + ("global minimum (LAD is convex)" if result.status is WalkStatus.LOCAL_MIN
+                      else stop_reason(result.status))),
+    ]
+    if unique is not None:
+        rows.append(("unique", {True: "yes (strict minimum)",
+                                False: "not necessarily (flat edge rays: other optimal "
+                                       "coefficients may exist)"}[unique]))
+    width = max(len(k) for k, _ in rows)
+    print(f"{'coefficient':<{width}}  value")
+    print("\n".join(f"{k:<{width}}  {v}".rstrip() for k, v in rows), flush=True)
+    if args.out:
+        atomic_write_json(args.out, {
+            "command": "lad",
+            "data": data.source,
+            "target": data.target_name,
+            "fit_intercept": fit_intercept,
+            "coef": {name: float(c) for name, c in zip(data.feature_names, coef)},
+            "intercept": float(intercept),
+            "loss": float(result.loss),
+            "mean_abs_residual": float(result.loss / N),
+            "n_samples": int(N),
+            "pivots": int(result.n_pivots),
+            "elapsed": float(result.elapsed),
+            "status": result.status.value,
+            "message": result.message,
+            "strict": unique,
+            "versions": versions(),
+        })
+        info(f"wrote {args.out}")
+    return _walk_exit_code(result.status)
+
+
 # ----------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered subcommand."""
@@ -249,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _one_line(exc: BaseException) -> str:
@@ -259,3 +548,7 @@ def _one_line(exc: BaseException) -> str:
     else:
         text = str(exc) or type(exc).__name__
     return " ".join(text.split())
+
+
+# Subcommands defined in other modules register themselves on import.
+from . import cli_certify  # noqa: E402,F401  (certify, exact)
