@@ -10,7 +10,7 @@ through flint's matrix products and solves.
 from __future__ import annotations
 
 import numpy as np
-from flint import fmpq, fmpq_mat, fmpz_mat
+from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
 
 __all__ = ["Q", "qmat", "qvec", "ExactProblem"]
 
@@ -63,6 +63,21 @@ def rows_of(M: fmpq_mat, idx) -> fmpq_mat:
     for i in idx:
         out.extend(ent[int(i) * c:(int(i) + 1) * c])
     return fmpq_mat(len(idx), c, out)
+
+
+def _common(values: list):
+    """Rationals as integers over one common denominator: ``(list of fmpz, fmpz d > 0)``."""
+    d = fmpz(1)
+    for v in values:
+        q = v.q
+        if q != 1:
+            d = d * q // d.gcd(q)
+    return [v.p * (d // v.q) for v in values], d
+
+
+def _add_row(M: fmpz_mat, row: list) -> fmpz_mat:
+    c = M.ncols()
+    return fmpz_mat(M.nrows(), c, [e + row[t % c] for t, e in enumerate(M.entries())])
 
 
 def to_float(entries) -> np.ndarray:
@@ -146,24 +161,41 @@ class ExactProblem:
 
         Returns
         -------
-        list of (list of fmpq_mat) : ``[z_k, ..., z_{L-1}]`` then the residuals
-        as an ``(N', 1)`` matrix.
+        list of ``(Z, d)`` : ``Z`` an ``fmpz_mat``, ``d > 0`` an ``fmpz``, the
+        values being ``Z / d``: the pre-activations ``z_k, ..., z_{L-1}``, then
+        the residuals as an ``(N', 1)`` matrix.
+
+        Notes
+        -----
+        Each layer is kept as an integer matrix over one common denominator, so
+        the products are integer matrix products and no fraction is reduced
+        (θ* of a vertex has long denominators; reducing every entry would cost
+        far more than the products).
         """
         H = self.Ht if rows is None else rows_of(self.Ht, rows)
-        z = add_row_vector(H * self.theta_matrix(theta).transpose(), self.fixed_bias)
-        zs = []
+        Hn, dH = H.numer_denom()
+        Tn, dT = self.theta_matrix(theta).transpose().numer_denom()
+        fb, dfb = _common(self.fixed_bias)
+        d = dH * dT * dfb
+        Z = _add_row(Hn * Tn * dfb, [v * dH * dT for v in fb])
+        out = []
+        idx = None if rows is None else np.asarray(rows, dtype=int)
         for t, (wT, b) in enumerate(zip(self.down_wT, self.down_b)):
-            zs.append(z)
+            out.append((Z, d))
             if masks is None:
-                a = relu(z)
+                A = fmpz_mat(Z.nrows(), Z.ncols(), [e if e > 0 else 0 for e in Z.entries()])
             else:
-                mk = masks[t] if rows is None else masks[t][np.asarray(rows, dtype=int)]
-                a = masked(z, mk)
-            z = add_row_vector(a * wT, b)
+                mk = masks[t] if idx is None else masks[t][idx]
+                A = fmpz_mat(Z.nrows(), Z.ncols(), [e if keep else 0 for e, keep in zip(Z.entries(), np.ravel(mk))])
+            Wn, dW = wT.numer_denom()
+            bn, db = _common(b)
+            Z = _add_row(A * Wn * db, [v * d * dW for v in bn])
+            d = d * dW * db
         ys = self.y if rows is None else [self.y[int(i)] for i in rows]
-        out = z.entries()
-        res = fmpq_mat(len(out), 1, [o - yi for o, yi in zip(out, ys)])
-        return zs + [res]
+        yn, dy = _common(ys)
+        res = fmpz_mat(len(ys), 1, [o * dy - v * d for o, v in zip(Z.entries(), yn)])
+        out.append((res, d * dy))
+        return out
 
     # ------------------------------------------------------------- gradients
     def residual_coefficients(self, masks) -> fmpq_mat:

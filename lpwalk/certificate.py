@@ -917,14 +917,15 @@ def _verify_exact(cert, prob, theta, ev, basis, details, time_limit, t0) -> Veri
         affine = ex.values(theta_s, rows=[int(i) for i in uniq], masks=masks)
         cB = []
         for t, i, j in zip(pos, samp, neu):
-            cB.append(affine[int(t)][row_in[int(i)], int(j) if t < T else 0])
+            Z, d = affine[int(t)]
+            cB.append(fmpq(Z[row_in[int(i)], int(j) if t < T else 0], d))
         try:
             delta = J.solve(fmpq_mat(n, 1, cB + [zero] * (n - nb)))
         except ZeroDivisionError:
             raise _Invalid("the basis is not of full rank in exact arithmetic: its Jacobian is singular") from None
         theta_x = [a - b for a, b in zip(theta_s, delta.entries())]
         true = ex.values(theta_x)
-        values = [e for z in true for e in z.entries()]
+        values = [e for Z, _ in true for e in Z.entries()]  # integers: same signs as the values
         sg = R.signs(values)
         wrong = np.flatnonzero(~is_basic & (sg != 0) & (sg != P))
         if wrong.size == 0 and not np.any(sg[basis] != 0):
@@ -946,8 +947,8 @@ def _verify_exact(cert, prob, theta, ev, basis, details, time_limit, t0) -> Veri
     dev = float(np.max(np.abs((theta_xf - theta) * kappa)) / max(np.max(np.abs(theta * kappa)), np.finfo(float).tiny))
     details["exact_vertex_deviation"] = dev
     details["sides_corrected"] = corrected
-    res_vals = values[prob.residual_offset:]
-    details["exact_loss"] = float(sum((abs(v) for v in res_vals), zero))
+    res_num, res_den = true[-1]
+    details["exact_loss"] = float(fmpq(sum((abs(v) for v in res_num.entries()), 0), res_den))
     if corrected and not prob.evaluate(theta_xf).tight[basis].all():
         c = corrected[0]
         return Verification(
