@@ -41,11 +41,11 @@ def _run_certify(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ exact
 def _add_exact_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--instances", type=int, default=5, help="random instances (default: 5)")
-    parser.add_argument("--starts", type=int, default=20, help="random starts per instance (default: 20)")
+    parser.add_argument("--instances", type=int, default=6, help="random instances (default: 6)")
+    parser.add_argument("--starts", type=int, default=30, help="random starts per instance (default: 30)")
     parser.add_argument("--inputs", type=int, default=1, help="network inputs n0 (default: 1)")
-    parser.add_argument("--width", type=int, default=2, help="hidden width (default: 2)")
-    parser.add_argument("--samples", type=int, default=8, help="samples N (default: 8)")
+    parser.add_argument("--width", type=int, default=3, help="hidden width (default: 3)")
+    parser.add_argument("--samples", type=int, default=10, help="samples N (default: 10)")
     parser.add_argument("--layer", type=int, default=0, help="trainable layer, 0 or 1 (default: 0)")
     parser.add_argument("--box", type=float, default=4.0,
                         help="B: global minimum over ||theta||_inf <= B, starts drawn in the box (default: 4)")

@@ -80,6 +80,7 @@ class InstanceSummary:
     reached_global: int
     distinct_minima: int
     distinct_in_box: int
+    distinct_values: int  # distinct loss values among the local minima (flat faces count once)
     gap_min: float
     gap_median: float
     gap_max: float
@@ -140,13 +141,14 @@ class StudyResult:
     # ------------------------------------------------------------- output
     def table(self) -> str:
         """A plain-text table: one row per instance and an overall line."""
-        head = ("inst", "n", "N", "global", "starts", "minima", "in box", "distinct", "reach glob",
+        head = ("inst", "n", "N", "global", "starts", "minima", "in box", "distinct", "values", "reach glob",
                 "gap min", "gap med", "gap max", "certified")
         rows = []
         for s in self.instances:
             cert = " ".join(f"{k} {v}" for k, v in sorted(s.certificates.items())) or "-"
             rows.append((str(s.instance), str(s.n_params), str(s.n_samples), _fmt(s.global_loss),
                          str(s.starts), str(s.local_minima), str(s.in_box), str(s.distinct_minima),
+                         str(s.distinct_values),
                          f"{s.reached_global} ({s.fraction_global:.0%})", _fmt(s.gap_min),
                          _fmt(s.gap_median), _fmt(s.gap_max), cert))
         gaps = self.gaps
@@ -155,6 +157,7 @@ class StudyResult:
                      str(sum(s.local_minima for s in self.instances)),
                      str(sum(s.in_box for s in self.instances)),
                      str(sum(s.distinct_minima for s in self.instances)),
+                     str(sum(s.distinct_values for s in self.instances)),
                      f"{sum(s.reached_global for s in self.instances)} ({self.fraction_global:.0%})",
                      _fmt(gaps.min() if gaps.size else np.nan), _fmt(np.median(gaps) if gaps.size else np.nan),
                      _fmt(gaps.max() if gaps.size else np.nan), cert))
@@ -174,13 +177,14 @@ class StudyResult:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["instance", "n_params", "n_samples", "global_status", "global_loss", "global_bound",
                     "tolerance", "starts", "local_minima", "in_box", "reached_global", "fraction_global",
-                    "distinct_minima", "distinct_in_box", "gap_min", "gap_median", "gap_max", "violations",
+                    "distinct_minima", "distinct_in_box", "distinct_values", "gap_min", "gap_median", "gap_max", "violations",
                     "proved", "verified", "refuted", "invalid"])
         for s in self.instances:
             c = s.certificates
             w.writerow([s.instance, s.n_params, s.n_samples, s.global_status, repr(s.global_loss),
                         repr(s.global_bound), repr(s.tolerance), s.starts, s.local_minima, s.in_box,
                         s.reached_global, repr(s.fraction_global), s.distinct_minima, s.distinct_in_box,
+                        s.distinct_values,
                         repr(s.gap_min), repr(s.gap_median), repr(s.gap_max), s.violations,
                         c.get("proved", 0), c.get("verified", 0), c.get("refuted", 0), c.get("invalid", 0)])
         return buf.getvalue()
@@ -205,6 +209,16 @@ class StudyResult:
         atomic_write_text(paths[0], self.instances_csv())
         atomic_write_text(paths[1], self.starts_csv())
         return paths
+
+
+def _count_values(losses, tol) -> int:
+    """Number of loss values that differ by more than ``tol`` (sorted sweep)."""
+    count, last = 0, None
+    for v in sorted(losses):
+        if last is None or v - last > tol:
+            count += 1
+            last = v
+    return count
 
 
 def _fmt(x) -> str:
@@ -234,8 +248,8 @@ def _check_positive_int(name, value, minimum=1):
     return int(value)
 
 
-def exact_study(instances: int = 5, starts: int = 20, inputs: int = 1, width: int = 2,
-                samples: int = 8, layer: int = 0, box: float = 4.0, seed: int = 0,
+def exact_study(instances: int = 6, starts: int = 30, inputs: int = 1, width: int = 3,
+                samples: int = 10, layer: int = 0, box: float = 4.0, seed: int = 0,
                 noise: float = 0.1, certify: str = "exact", time_limit: float | None = 60.0,
                 progress=None) -> StudyResult:
     r"""Walk tiny random instances from many starts and compare with the global minimum in a box.
@@ -357,6 +371,7 @@ def exact_study(instances: int = 5, starts: int = 20, inputs: int = 1, width: in
             tolerance=float(tol), starts=starts, local_minima=len(mins), in_box=len(inbox),
             reached_global=sum(o.reached_global for o in inst_out), distinct_minima=len(reps),
             distinct_in_box=sum(1 for r in reps if r[2]),
+            distinct_values=_count_values([r[0] for r in reps], tol),
             gap_min=float(gaps.min()) if gaps.size else float("nan"),
             gap_median=float(np.median(gaps)) if gaps.size else float("nan"),
             gap_max=float(gaps.max()) if gaps.size else float("nan"),
