@@ -289,8 +289,9 @@ def _run_walk_and_write(args, prob, start_network, *, command: str, instance: st
     info(f"walking layer {prob.layer}: {prob.n_params} parameters, {prob.n_constraints} "
          f"constraints, N = {prob.n_samples} ({args.pricing} pricing)")
     result = walk(prob, pricing=args.pricing, max_pivots=args.max_pivots,
-                  time_limit=args.time_limit, record=args.record, progress=progress,
-                  seed=args.seed)
+                  time_limit=args.time_limit, record=args.record, progress=False,
+                  seed=args.seed, on_pivot=_progress_with_estimate(progress))
+    _progress_with_estimate.close(result)
     if result.status is WalkStatus.INTERRUPTED:
         info("interrupted: writing what was computed so far")
     summary = write_walk_outputs(args.out, prob, result, start_network, command=command,
@@ -300,6 +301,35 @@ def _run_walk_and_write(args, prob, start_network, *, command: str, instance: st
         info(f"error: the certificate could not be written: {summary['certificate_error']}")
         return EXIT_CHECK_FAILED
     return _walk_exit_code(result.status)
+
+
+class _ProgressWithEstimate:
+    """The walk's progress line, fed by ``on_pivot``, with the online estimate of the final loss.
+
+    After each pivot :class:`lpwalk.analysis.OnlineLossEstimate` is updated and,
+    once meaningful, its ``L* ≈ ...`` is shown after the loss.
+    """
+
+    def __call__(self, enabled: bool):
+        from .analysis import OnlineLossEstimate
+        from .walker import _Progress
+
+        self.bar = _Progress(enabled)
+        self.estimate = OnlineLossEstimate()
+
+        def on_pivot(p):
+            self.estimate.update(p)
+            self.bar.extra = self.estimate.describe()
+            self.bar.update(p.pivot, p.loss)
+
+        return on_pivot
+
+    def close(self, result) -> None:
+        self.bar.update(result.n_pivots, result.loss, force=True)
+        self.bar.close()
+
+
+_progress_with_estimate = _ProgressWithEstimate()
 
 
 def _walk_exit_code(status) -> int:
@@ -552,3 +582,4 @@ def _one_line(exc: BaseException) -> str:
 
 # Subcommands defined in other modules register themselves on import.
 from . import cli_certify  # noqa: E402,F401  (certify, exact)
+from . import cli_study  # noqa: E402,F401  (study)

@@ -912,3 +912,90 @@ def _message(status, pivots, certificate) -> str:
     if status is WalkStatus.INTERRUPTED:
         return f"interrupted after {pivots} pivots"
     return f"stopped after {pivots} pivots: the complete test was inconclusive ({certificate.message})"
+
+
+def line_breakpoints(prob: LayerwiseL1Problem, theta, d, t_max: float):
+    r"""Every breakpoint of the loss along the line :math:`\theta + t d`, :math:`-t_{max} \le t \le t_{max}`.
+
+    A breakpoint is a point where a constraint (activation or residual)
+    crosses zero: the walker's notion of a breakpoint in a long step (DESIGN
+    §4.3), i.e. where the line leaves one region of the arrangement for
+    another.  The crossings are found by the walker's own line machinery
+    (:meth:`_Walk.rates`, :func:`lpwalk._events.crossing_times`, the event
+    queue and the per-sample re-timing after an activation crossing), run on
+    each half-line ``t > 0`` along ``d`` and ``-d`` without any stopping rule.
+    Constraints already at zero at ``t = 0`` (within the tolerances of
+    :mod:`lpwalk.tolerances`) are taken at ``t = 0`` and not reported.
+
+    Parameters
+    ----------
+    prob : LayerwiseL1Problem
+    theta : ndarray of shape (n,)
+    d : ndarray of shape (n,)
+    t_max : float
+        Half-length of the segment, in units of ``d``.
+
+    Returns
+    -------
+    times : ndarray of shape (K,)
+        Sorted parameters ``t`` of the crossings, ``0 < |t| <= t_max``.
+    ids : ndarray of int, shape (K,)
+        The constraint crossed at each.
+
+    Notes
+    -----
+    A residual crossing always changes the loss slope (by :math:`2|\dot r|`);
+    an activation crossing changes it unless its sample's downstream tangent
+    vanishes.  Simultaneous crossings are reported once each.
+    """
+    theta = prob.check_theta(theta, "theta")
+    d = prob.check_theta(d, "d")
+    if not (np.isfinite(t_max) and t_max > 0):
+        raise ValueError(f"t_max must be a positive finite number, got {t_max!r}")
+    w = _Walk(prob, "steepest", "stops")
+    ev = prob.evaluate(theta)
+    cap = 64 * prob.n_constraints + 1000  # exact arithmetic needs far fewer: a guard against rounding loops
+    all_t, all_ids = [], []
+    for sign in (1.0, -1.0):
+        sides = prob.sides(ev).copy()
+        rate, _ = w.rates(sign * d, sides)
+        a = ev.values.copy()  # value(t) = a + rate t (t = 0 is the start of the half-line)
+        ids = np.flatnonzero(sides * rate < 0)
+        at_zero = tolerances.is_tight(ev.values[ids], ev.scales[ids])
+        queue = EventQueue(ids, crossing_times(a[ids], rate[ids], sides[ids], 0.0, at_zero),
+                           w.is_res_id[ids], w.versions)
+        events = 0
+        while True:
+            t_act, c_act = queue.peek_activation()
+            r_ids, r_times = queue.pop_residuals_before(t_act)
+            keep = (r_times > 0.0) & (r_times <= t_max)
+            all_t.append(sign * r_times[keep])
+            all_ids.append(r_ids[keep])
+            sides[r_ids] = -sides[r_ids]
+            events += r_ids.size
+            if c_act < 0 or t_act > t_max or events > cap:
+                break
+            queue.pop_activation(c_act)
+            events += 1
+            if t_act > 0.0:
+                all_t.append(np.array([sign * t_act]))
+                all_ids.append(np.array([c_act]))
+            pos, smp, neu = (int(x[0]) for x in prob.decompose_ids([c_act]))
+            old_side = int(sides[c_act])
+            delta_D = -1.0 if old_side > 0 else 1.0
+            tangents, dr = w.activation_tangents(sides, pos, np.array([smp]), np.array([neu]))
+            deeper = w._sample_deeper_ids(pos, smp)
+            gamma = w._stack_tangents(tangents, dr, pos)
+            sides[c_act] = -old_side
+            now = a[deeper] + rate[deeper] * t_act
+            rate[deeper] = rate[deeper] + delta_D * float(rate[c_act]) * gamma
+            a[deeper] = now - rate[deeper] * t_act
+            at_zero = tolerances.is_tight(now, ev.scales[deeper])
+            queue.retime(deeper, crossing_times(a[deeper], rate[deeper], sides[deeper], t_act, at_zero),
+                         w.is_res_id[deeper])
+        if events > cap:
+            raise NumericalError("line_breakpoints: too many crossings on one line (rounding loop)")
+    times = np.concatenate(all_t) if all_t else np.zeros(0)
+    ids = np.concatenate(all_ids).astype(np.int64) if all_ids else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((ids, times))
+    return times[order], ids[order]
