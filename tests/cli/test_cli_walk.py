@@ -200,11 +200,16 @@ def _patched_walk(monkeypatch, change):
 
 
 def test_walk_interrupted_keeps_the_files(tmp_path, capsys, csv_data, monkeypatch):
-    def ctrl_c(info):
-        if info.pivot >= 2:
-            raise KeyboardInterrupt
+    def walk_with_ctrl_c(real, prob, on_pivot=None, **kw):
+        def ctrl_c(info):
+            if on_pivot is not None:
+                on_pivot(info)  # the CLI's progress line
+            if info.pivot >= 2:
+                raise KeyboardInterrupt
 
-    _patched_walk(monkeypatch, lambda real, prob, **kw: real(prob, on_pivot=ctrl_c, **kw))
+        return real(prob, on_pivot=ctrl_c, **kw)
+
+    _patched_walk(monkeypatch, walk_with_ctrl_c)
     path, _, _ = csv_data
     out = tmp_path / "w"
     assert main(["walk", "--data", str(path), "--arch", "3,1", "--out", str(out)]) == 130
