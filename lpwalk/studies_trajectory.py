@@ -550,13 +550,17 @@ def _figures(result: StudyResult) -> dict:
         for r in mine:
             s = r.series
             keep = np.isfinite(s["crossing_density"])
-            ax.plot(s["dist_to_final"][keep], s["crossing_density"][keep], ".-", lw=0.6, ms=4, alpha=0.7,
-                    color=f"C{list(cfg.widths).index(r.width) % 10}")
+            dens = s["crossing_density"][keep]
+            T = len(s["loss"]) - 1
+            if dens.size and dens[0] > 0:
+                ax.semilogy(s["t"][keep] / max(T, 1), dens / dens[0], ".-", lw=0.6, ms=4, alpha=0.7,
+                            color=f"C{list(cfg.widths).index(r.width) % 10}")
+        ax.axhline(1.0, color="k", lw=1, ls="--")
         for i, w in enumerate(cfg.widths):
             ax.plot([], [], color=f"C{i % 10}", label=f"width {w}")
-        ax.set_xlabel("distance to the final vertex ‖κ(θ_t − θ_T)‖")
-        ax.set_ylabel("breakpoints per unit length")
-        ax.set_title(f"{kind}: crossing density")
+        ax.set_xlabel("fraction of the walk t/T")
+        ax.set_ylabel("crossing density / density at t = 0")
+        ax.set_title(f"{kind}: crossing density (breakpoints per unit length)")
         ax.legend(fontsize=8)
         ax.grid(True, alpha=0.3)
     out["density.png"] = render_png(fig)
