@@ -460,8 +460,8 @@ def from_walk(prob: LayerwiseL1Problem, result: WalkResult) -> Certificate:
         raise ValueError(f"the walk's local-minimum test is missing or not a minimum (status {status!r})")
     theta = prob.check_theta(result.theta, "result.theta")
     basis = tuple(int(b) for b in result.basis)
-    if len(basis) != prob.vertex_rank:
-        raise ValueError(f"the walk's basis has {len(basis)} ids, a vertex needs {prob.vertex_rank}")
+    if len(basis) != prob.vertex_rank_at(theta):
+        raise ValueError(f"the walk's basis has {len(basis)} ids, a vertex needs {prob.vertex_rank_at(theta)}")
     tight_nonbasic = ()
     if cert.degenerate:
         tight_nonbasic = tuple(sorted(int(c) for c in set(cert.tight) - set(basis)))
@@ -669,12 +669,14 @@ def _check_structure(cert: Certificate, prob: LayerwiseL1Problem):
         if cert.problem.get(key) != summary[key]:
             raise _Invalid(f"problem summary mismatch: {key} is {cert.problem.get(key)!r} in the "
                            f"certificate, {summary[key]!r} in the problem")
-    n, nb = prob.n_params, prob.vertex_rank
+    n = prob.n_params
     if len(cert.theta) != n:
         raise _Invalid(f"theta has {len(cert.theta)} entries, the problem has {n} parameters")
+    nb = prob.vertex_rank_at(prob.check_theta(cert.theta_array, "theta"))
     basis = np.asarray(cert.basis, dtype=np.int64)
     if basis.size != nb:
-        raise _Invalid(f"basis has {basis.size} ids, a vertex of this problem needs n - dim Λ = {nb}")
+        raise _Invalid(f"basis has {basis.size} ids, a vertex of this problem at theta needs "
+                       f"n - dim F = {nb} (F: lineality space and dead neurons)")
     ids = np.concatenate([basis, np.asarray(cert.tight_nonbasic, dtype=np.int64), np.asarray(cert.ray_ids, dtype=np.int64)])
     bad = ids[(ids < 0) | (ids >= prob.n_constraints)]
     if bad.size:
@@ -716,16 +718,17 @@ def _float_vertex(cert: Certificate, prob: LayerwiseL1Problem, basis):
     kappa = prob.parameter_scale
     rank = tolerances.numerical_rank(rows / kappa)
     extra = np.setdiff1d(ev.tight_ids, basis)
-    Lam = prob.lineality_basis
-    if rank < prob.vertex_rank:
+    Lam = prob.flat_basis(ev)
+    vertex_rank = prob.vertex_rank_at(ev)
+    if rank < vertex_rank:
         # At a degenerate point the rank of the basis rows depends on the sides given to the
         # other tight constraints (the walker's convention is not part of the certificate);
         # what must hold is that θ is a vertex: the tight set spans Λ^⊥.
         tight_rows = prob.jacobian_rows(sides, ev.tight_ids)
         tight_rank = tolerances.numerical_rank(tight_rows / kappa) if extra.size else rank
-        if tight_rank < prob.vertex_rank:
+        if tight_rank < vertex_rank:
             raise _Invalid(f"the basis is not of full rank: its gradients have rank {rank} < "
-                           f"{prob.vertex_rank}" + (f", and the {ev.tight_ids.size} tight constraints "
+                           f"{vertex_rank}" + (f", and the {ev.tight_ids.size} tight constraints "
                                                     f"have rank {tight_rank}" if extra.size else ""))
         rows = tight_rows
     J = np.vstack([rows, Lam.T]) if Lam.size else rows
@@ -825,13 +828,15 @@ def _verify(cert: Certificate, prob: LayerwiseL1Problem, exact: bool, time_limit
             f"has phi = {phi[k]:.6g} < 0 ({int(descent.sum())} of {phi.size} rays descend)",
             exact=False, degenerate=False, strict=False, min_phi=float(phi.min()), ray=ray, details=details,
         )
-    strict = bool(np.all(phi > tolerances.PHI_RTOL * scale))
+    # no edge ray at all: every direction is flat (dead neurons and the lineality space)
+    strict = bool(phi.size and np.all(phi > tolerances.PHI_RTOL * scale))
     flat = int(np.count_nonzero(~(phi > tolerances.PHI_RTOL * scale)))
+    min_phi = float(phi.min()) if phi.size else 0.0
     return Verification(
         "verified",
         f"phi >= 0 on all {phi.size} edge rays of a nondegenerate vertex in floating point "
-        f"({'strict' if strict else f'not strict: {flat} flat edge rays'}; min phi {phi.min():.6g})",
-        exact=False, degenerate=False, strict=strict, min_phi=float(phi.min()), details=details,
+        f"({'strict' if strict else f'not strict: {flat} flat edge rays'}; min phi {min_phi:.6g})",
+        exact=False, degenerate=False, strict=strict, min_phi=min_phi, details=details,
     )
 
 
@@ -848,7 +853,7 @@ def _complete_test(cert, prob, theta, details, exact, time_limit, note, t0) -> V
         kind = "degenerate vertex" if lm.degenerate else "vertex"
         return Verification(
             "verified",
-            f"{note}{kind} ({len(lm.tight)} tight constraints for rank {prob.vertex_rank}): the complete "
+            f"{note}{kind} ({len(lm.tight)} tight constraints for rank {prob.vertex_rank_at(theta)}): the complete "
             f"test (MILP, floating point) gives min phi = {lm.min_phi:.6g} >= -tol; not an exact proof",
             exact=False, degenerate=bool(lm.degenerate), strict=None, min_phi=float(lm.min_phi),
             details=details,
@@ -891,9 +896,13 @@ def _verify_exact(cert, prob, theta, ev, basis, details, time_limit, t0) -> Veri
         details["exact_kernel_dim"] = len(kernel)
         return _complete_test(cert, prob, theta, details, True, time_limit, note, t0)
     zero = fmpq(0)
+    # pins: the exact kernel of the features for every neuron, the whole block for a
+    # strictly dead one (its pre-activations are re-derived exactly below: all negative)
+    dead = prob.dead_neurons(ev)
+    unit = [[fmpq(1) if c == r else zero for c in range(p)] for r in range(p)]
     pin_rows = []
     for j in range(m):
-        for kv in kernel:
+        for kv in (unit if dead[j] else kernel):
             row = [zero] * n
             row[j * p:(j + 1) * p] = kv
             pin_rows.extend(row)

@@ -726,12 +726,19 @@ def _polish(prob, x, G, c0, active) -> np.ndarray | None:
 
 
 # ============================================================== vertex test
+def _scaled_rank(prob: LayerwiseL1Problem, rows: np.ndarray) -> int:
+    """Rank of gradient rows in the unit-consistent metric (columns times ``1/κ``), DESIGN §7."""
+    return tolerances.numerical_rank(rows / prob.parameter_scale)
+
+
 def certify_vertex(prob: LayerwiseL1Problem, theta) -> VertexCertificate:
     r"""Decide whether θ is a vertex of the arrangement (DESIGN §3).
 
     θ is a vertex when the gradients of its tight constraints, taken in one
-    adjacent region (tight constraints on side +1), span
-    :math:`\Lambda^\perp`, i.e. have rank ``prob.vertex_rank = n - dim Λ``.  The
+    adjacent region (tight constraints on side +1), span the complement of the
+    flat directions :math:`F(\theta)` (the lineality space and the blocks of
+    strictly dead neurons, ``prob.flat_basis``), i.e. have rank
+    ``prob.vertex_rank_at(θ) = n - dim F``.  The
     rank does not depend on the adjacent region chosen: a bent row changes
     across sides by multiples of earlier tight rows.  The vertex is
     nondegenerate when exactly ``vertex_rank`` constraints are tight.
@@ -748,9 +755,9 @@ def certify_vertex(prob: LayerwiseL1Problem, theta) -> VertexCertificate:
     """
     ev = prob.evaluate(theta)
     tight = ev.tight_ids
-    vr = prob.vertex_rank
+    vr = prob.vertex_rank_at(ev)
     sides = prob.sides(ev)
-    rank = tolerances.numerical_rank(prob.jacobian_rows(sides, tight)) if tight.size else 0
+    rank = _scaled_rank(prob, prob.jacobian_rows(sides, tight)) if tight.size else 0
     is_vertex = rank == vr
     degenerate = tight.size > rank
     if is_vertex and not degenerate:
@@ -796,7 +803,9 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
     def reject(reason, shared=(), rank=0):
         return AdjacencyCertificate(False, region, tuple(shared), rank, reason)
 
-    Lam = prob.lineality_basis
+    Lam = prob.flat_basis(a)
+    if Lam.shape != prob.flat_basis(b).shape:
+        return reject("a and b have different dead neurons")
     w = (b - a) - Lam @ (Lam.T @ (b - a))
     # entries at rounding level would put a cost on directions of Λ (columns that
     # no row touches) and make the face LP unbounded
@@ -816,10 +825,11 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
     tb = prob.tight_set(b)
     shared = np.intersect1d(ta, tb)
     G, c0, c0_scale = region_affine(prob, region)
-    rank = tolerances.numerical_rank(G[shared]) if shared.size else 0
-    if rank != prob.vertex_rank - 1:
+    rank = _scaled_rank(prob, G[shared]) if shared.size else 0
+    vr = prob.vertex_rank_at(a)
+    if rank != vr - 1:
         return reject(f"a and b share {shared.size} tight constraints of rank {rank}; "
-                      f"an edge needs rank {prob.vertex_rank - 1}", shared, rank)
+                      f"an edge needs rank {vr - 1}", shared, rank)
 
     # ---- the face LPs, layout:
     #   columns  0 .. n-1   θ (free)
@@ -892,7 +902,7 @@ def certify_local_min(prob: LayerwiseL1Problem, theta, method: str = "auto", *,
     +1) is square and invertible; :math:`\rho(q,+) = J^{-1} e_q`, and
     :math:`\rho(q,-)` solves :math:`J_- \rho = -e_q` with ``J_-`` rebuilt with
     ``q`` on side -1.  φ is evaluated by forward mode on each ray normalised to
-    unit Euclidean length; a ray with φ negative beyond rounding
+    the box of the complete test, ``‖κρ‖_∞ = 1``; a ray with φ negative beyond rounding
     (:func:`lpwalk.tolerances.is_descent`) is a descent direction (the most
     negative one is returned); otherwise θ is a local minimum, strict when φ
     exceeds the rounding level on every ray.
@@ -943,7 +953,7 @@ def edge_rays(prob: LayerwiseL1Problem, theta) -> tuple[np.ndarray, np.ndarray, 
 
 def _edge_rays(prob, ev: Evaluation, tight: np.ndarray):
     n = prob.n_params
-    Lam = prob.lineality_basis
+    Lam = prob.flat_basis(ev)
     base = prob.sides(ev)
     ids, sides, rays = [], [], []
     J = np.vstack([prob.jacobian_rows(base, tight), Lam.T])
@@ -959,20 +969,22 @@ def _edge_rays(prob, ev: Evaluation, tight: np.ndarray):
         rays.append(np.linalg.solve(Jm, -e))
         ids.append(q)
         sides.append(-1)
-    return np.array(ids, dtype=np.int64), np.array(sides, dtype=np.int8), np.array(rays)
+    rays = np.array(rays) if rays else np.zeros((0, n))
+    return np.array(ids, dtype=np.int64), np.array(sides, dtype=np.int8), rays
 
 
 def _local_min_rays(prob, ev: Evaluation, vc: VertexCertificate) -> LocalMinCertificate:
     tight = np.asarray(vc.tight, dtype=np.int64)
     ids, sides, rays = _edge_rays(prob, ev, tight)
-    rays = rays / np.linalg.norm(rays, axis=1, keepdims=True)
-    phi = np.asarray(prob.phi(ev, rays))
-    scale = np.asarray(prob.phi_scale(ev, rays))
+    # normalised to the box of the complete test, ‖κ ρ‖_∞ = 1, so the MILP's optimum is at most min φ
+    rays = rays / np.abs(rays * prob.parameter_scale).max(axis=1, keepdims=True)
+    phi = np.asarray(prob.phi(ev, rays)).reshape(-1)
+    scale = np.asarray(prob.phi_scale(ev, rays)).reshape(-1)
     descent = tolerances.is_descent(phi, scale)
-    strict = bool(np.all(phi > tolerances.PHI_RTOL * scale))
-    worst = int(np.argmin(phi))
+    # no edge ray at all (every direction flat): a local minimum, not strict
+    strict = bool(phi.size and np.all(phi > tolerances.PHI_RTOL * scale))
     common = dict(
-        method="rays", theta=ev.theta, degenerate=False, min_phi=float(phi[worst]),
+        method="rays", theta=ev.theta, degenerate=False, min_phi=float(phi.min()) if phi.size else 0.0,
         basis=tuple(int(c) for c in tight), tight=tuple(int(c) for c in tight),
         ray_ids=ids, ray_sides=sides, ray_phi=phi,
     )
@@ -1124,13 +1136,16 @@ def _local_min_milp(prob, ev: Evaluation, vc: VertexCertificate, time_limit) -> 
     for T in act_tight:
         sample_tight |= T.any(axis=1)
     sigma = np.where(ev.residuals > 0, 1.0, -1.0)
-    box_scale = float(prob.phi_scale(ev, np.ones(n)))
+    # the box is ‖κ d‖_∞ <= 1 in the unit-consistent metric (DESIGN §7): the MILP's
+    # variables are d̂ = κ d, so the same data rescaled give the same MILP
+    kappa = prob.parameter_scale
+    box_scale = float(prob.phi_scale(ev, 1.0 / kappa))
     norm = box_scale if box_scale > 0 else 1.0
-    Ht = prob.features_tilde
+    Ht = prob.features_tilde / kappa[:p]
     layers = [(w, np.zeros(w.shape[0])) for w in net.weights[k + 1:]]
 
     # ---- the MILP, layout:
-    #   columns  0 .. n-1       d ∈ [-1, 1]^n (the direction, ordered like θ)
+    #   columns  0 .. n-1       d̂ = κ d ∈ [-1, 1]^n (the direction, ordered like θ)
     #            then, per sample i with a tight constraint, per tight activation
     #            whose interval straddles 0: a (= max(dz, 0)) and its binary δ;
     #            per tight residual: an epigraph e_i >= |dr_i|
@@ -1141,7 +1156,7 @@ def _local_min_milp(prob, ev: Evaluation, vc: VertexCertificate, time_limit) -> 
     d_idx = model.add_vars(-np.ones(n), np.ones(n))
     free = ~sample_tight
     U = prob.residual_coefficients(sides)
-    g_lin = (((U * sigma[:, None])[free]).T @ Ht[free]).ravel()
+    g_lin = (((U * sigma[:, None])[free]).T @ Ht[free]).ravel()  # gradient in d̂
     model.add_cost((d_idx, g_lin, 0.0), 1.0 / norm)
     for i in np.flatnonzero(sample_tight):
         h = Ht[i]
@@ -1182,7 +1197,7 @@ def _local_min_milp(prob, ev: Evaluation, vc: VertexCertificate, time_limit) -> 
         min_phi=opt, milp_bound=bound,
     )
     if raw.x is not None:
-        d = raw.x[:n].copy()
+        d = raw.x[:n] / kappa
         if np.any(d != 0.0) and prob.is_descent_direction(ev, d):
             phi_d = prob.phi(ev, d)
             return LocalMinCertificate(

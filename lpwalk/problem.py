@@ -477,8 +477,8 @@ class LayerwiseL1Problem:
             )
             _, dr_abs = self.propagate_tangent(dz_abs, abs_masks, abs_weights=True)
             scales.append(dr_abs.sum(axis=-1))
-        phi = np.concatenate(phis)
-        scale = np.concatenate(scales)
+        phi = np.concatenate(phis) if phis else np.zeros(0)
+        scale = np.concatenate(scales) if scales else np.zeros(0)
         if single:
             return float(phi[0]), float(scale[0])
         return phi, scale
@@ -574,8 +574,52 @@ class LayerwiseL1Problem:
         null = vt[rank:].T / col[:, None]  # (p, p - rank), the kernel of H~
         if null.shape[1]:
             null = np.linalg.qr(null)[0]
+        self._feature_kernel = null
         basis = np.kron(np.eye(self.n_neurons), null)
         return np.ascontiguousarray(basis)
+
+    def dead_neurons(self, theta_or_eval) -> np.ndarray:
+        r"""Neurons of the trainable layer that are *strictly dead* at θ; bool, shape ``(m,)``.
+
+        Neuron ``j`` is strictly dead when every one of its pre-activations
+        :math:`z^{(k)}_{ij}` is negative and not tight.  Small changes of
+        :math:`\theta_j` then change nothing the network computes on the data, so
+        the loss is locally constant along its whole block
+        :math:`e_j \otimes \mathbb R^p`.  Always all False for the output layer.
+        """
+        ev = self._as_evaluation(theta_or_eval)
+        if not self.activation_widths:
+            return np.zeros(self.n_neurons, dtype=bool)
+        z = ev.values[: self.offsets[1]].reshape(self.n_samples, self.n_neurons)
+        tight = ev.tight[: self.offsets[1]].reshape(self.n_samples, self.n_neurons)
+        return np.all((z < 0) & ~tight, axis=0)
+
+    def flat_basis(self, theta_or_eval) -> np.ndarray:
+        r"""Orthonormal basis of the directions along which the loss is locally constant at θ.
+
+        :math:`F(\theta) = \Lambda + \bigoplus_{j \text{ dead}} e_j \otimes \mathbb R^p`:
+        the lineality space plus the blocks of the strictly dead neurons
+        (:meth:`dead_neurons`).  Vertices are understood modulo ``F``: θ is a
+        vertex when its tight gradients have rank ``n - dim F`` (:meth:`vertex_rank_at`).
+        Shape ``(n, dim F)``.
+        """
+        dead = self.dead_neurons(theta_or_eval)
+        if not dead.any():
+            return self.lineality_basis
+        self.lineality_basis  # computes the kernel of the features
+        null = self._feature_kernel
+        cols = []
+        for j in range(self.n_neurons):
+            block = np.eye(self.p) if dead[j] else null
+            for c in range(block.shape[1]):
+                v = np.zeros(self.n_params)
+                v[j * self.p : (j + 1) * self.p] = block[:, c]
+                cols.append(v)
+        return np.array(cols).T if cols else np.zeros((self.n_params, 0))
+
+    def vertex_rank_at(self, theta_or_eval) -> int:
+        """Rank the tight gradients need for θ to be a vertex: ``n - dim F(θ)`` (:meth:`flat_basis`)."""
+        return self.n_params - self.flat_basis(theta_or_eval).shape[1]
 
     @property
     def lineality_dim(self) -> int:

@@ -47,6 +47,7 @@ class EntryKind(str, enum.Enum):
     VERTEX = "vertex"  # the stop vertex of a pivot (or the first vertex reached)
     BREAKPOINT = "breakpoint"  # a vertex crossed inside a long step (record="all")
     DESCENT = "descent"  # the end of a step along a descent direction from the complete test
+    PRUNE = "prune"  # a collapsed neuron replaced by a strictly dead one (same loss)
 
     def __str__(self) -> str:
         return self.value

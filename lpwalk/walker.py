@@ -80,6 +80,8 @@ PRICING_RULES = ("steepest", "dantzig", "bland")
 RECORD_MODES = ("stops", "all")
 #: pivots between two refactorisations of the basis Jacobian
 REFACTOR_EVERY = 50
+#: seed of the fixed generic vector projected onto a flat null space (``walk(seed=None)``)
+_FLAT_SEED = 20201130
 
 
 @dataclass(frozen=True)
@@ -184,12 +186,12 @@ class _Walk:
         self.pricing = pricing
         self.record_all = record == "all"
         self.n = prob.n_params
-        self.n_basic = prob.vertex_rank
-        self.pins = prob.lineality_basis.T.copy()  # (dim Λ, n)
+
         # unit-consistent metric on θ: a weight on feature c is measured by its effect
         # max_i |h̃_ic| θ_jc, so steepest edges, projected gradients and rank decisions
         # do not change when the data are rescaled (DESIGN §7)
         self.kappa = prob.parameter_scale
+        self.set_flat(prob.lineality_basis)
         self.res_off = prob.residual_offset
         self.n_act_layers = prob.n_activation_layers
         self.is_res_id = np.arange(prob.n_constraints) >= self.res_off
@@ -203,6 +205,48 @@ class _Walk:
         self.J = None
         self.Jinv = None
         self.updates = 0
+
+    def set_flat(self, basis: np.ndarray) -> None:
+        """Pin the directions of ``basis`` (shape ``(n, f)``): the lineality space and dead neurons' blocks.
+
+        The pin rows make every ray orthogonal to the flat directions in the
+        unit-consistent metric θ̂ = κθ (rows ``(κ F̂)^T`` with ``F̂`` an orthonormal
+        basis of ``κ F``), so ray norms do not change when the data are rescaled.
+        """
+        if basis.shape[1]:
+            f_hat = np.linalg.qr(basis * self.kappa[:, None])[0]
+            self.pins = np.ascontiguousarray((f_hat * self.kappa[:, None]).T)  # (f, n)
+        else:
+            self.pins = np.zeros((0, self.n))
+        self.n_basic = self.n - self.pins.shape[0]
+
+    def prune_collapsed(self, theta, ev):
+        r"""Replace every collapsed neuron by a strictly dead one with the same loss.
+
+        Neuron ``j`` has *collapsed* when all ``N`` of its activations are tight
+        (:math:`\theta_j \in \ker\tilde H`, typically :math:`\theta_j = 0`): every
+        one of its hyperplanes passes through the origin of :math:`\theta_j`'s
+        space, so the point is a vertex of the most degenerate kind.  The neuron
+        outputs zero on every sample, and so does the neuron with weights 0 and
+        bias :math:`-\beta < 0`: the network computes the same thing, the loss
+        is unchanged, and the neuron is now strictly dead, its block frozen
+        (:meth:`lpwalk.LayerwiseL1Problem.flat_basis`).  Needs a trained bias.
+
+        Returns ``(theta, pruned)`` with ``pruned`` the neuron indices.
+        """
+        prob = self.prob
+        if not prob.activation_widths or not prob.train_bias:
+            return theta, []
+        tight = ev.tight[: prob.offsets[1]].reshape(prob.n_samples, prob.n_neurons)
+        collapsed = np.flatnonzero(tight.all(axis=0))
+        if collapsed.size == 0:
+            return theta, []
+        Theta = theta.reshape(prob.n_neurons, prob.p).copy()
+        beta = max(float(np.abs(Theta[:, -1]).max()), float(prob.parameter_floor[-1]))
+        beta = beta if beta > 0 else 1.0
+        Theta[collapsed] = 0.0
+        Theta[collapsed, -1] = -beta
+        return Theta.ravel(), [int(j) for j in collapsed]
 
     # -- small helpers -----------------------------------------------------
     def _masks(self, sides):
@@ -282,6 +326,7 @@ class _Walk:
 
     def set_vertex(self, theta, basis, sides) -> None:
         self.theta = theta
+        self.pin_origin = np.array(theta, dtype=float)
         self.basis = np.asarray(basis, dtype=np.int64)
         self.basic_mask = np.zeros(self.prob.n_constraints, dtype=bool)
         self.basic_mask[self.basis] = True
@@ -398,7 +443,8 @@ class _Walk:
         return int(idx[keys[0]])
 
     # -- the long step -----------------------------------------------------
-    def line_search(self, theta, d, sides, held, mode, row=-1, side=0, recorder=None, pivot=0):
+    def line_search(self, theta, d, sides, held, mode, row=-1, side=0, recorder=None, pivot=0,
+                    max_crossings=None):
         """Move from ``theta`` along ``d`` while the loss slope stays negative (DESIGN §4.3).
 
         Parameters
@@ -418,6 +464,9 @@ class _Walk:
             the step; a flat direction stops at its first breakpoint.
             ``"descent"``: crossings at ``t = 0`` are taken, then the step
             stops at its first breakpoint of positive length.
+        max_crossings : int, optional
+            Stop at the breakpoint after this many crossings even if the slope
+            is still negative (used to stop short of a tie while reaching a vertex).
 
         Returns
         -------
@@ -476,6 +525,9 @@ class _Walk:
                         cum = slope + np.cumsum(2.0 * np.abs(w[r_ids]))
                         hit = np.flatnonzero(cum >= -slope_tol)
                         stop = int(hit[0]) if hit.size else -1
+                    if max_crossings is not None and (stop < 0 or crossed + stop > max_crossings) \
+                            and crossed + r_ids.size > max_crossings:
+                        stop = max_crossings - crossed
                     run = r_ids if stop < 0 else r_ids[:stop]
                     sides[run] = -sides[run]
                     self._record(recorder, [at(t) for t in (r_times if stop < 0 else r_times[:stop])], pivot, mode)
@@ -494,6 +546,8 @@ class _Walk:
                         "without bound, which a sum of absolute values cannot (numerical breakdown)"
                     )
                 # ---- an activation crossing at t_act
+                if max_crossings is not None and crossed >= max_crossings:
+                    return outcome(t_act, c_act)
                 if (mode == "approach" and flat) or (mode == "descent" and t_act > 0.0):
                     if mode == "descent" and slope >= -slope_tol:
                         return outcome(0.0, -1)
@@ -501,6 +555,10 @@ class _Walk:
                 t_now = t_act
                 queue.pop_activation(c_act)
                 pos, smp, neu = (int(x[0]) for x in prob.decompose_ids([c_act]))
+                if pos == 0 and self._collapses(neu, a, w, scales, t_act):
+                    # the neuron's hyperplanes all meet here (θ_j reaches ker H̃): a tie of N
+                    # crossings whose order is rounding; stop and let the caller prune it
+                    return outcome(t_act, c_act)
                 old_side = int(sides[c_act])
                 delta_D = -1.0 if old_side > 0 else 1.0  # D_c goes 1 -> 0 or 0 -> 1
                 tangents, dr = self.activation_tangents(sides, pos, np.array([smp]), np.array([neu]))
@@ -545,6 +603,14 @@ class _Walk:
                 crossed += 1
                 self._record(recorder, [at(t_act)], pivot, mode)
 
+    def _collapses(self, neuron, a, w, scales, t) -> bool:
+        """Whether every activation of trainable neuron ``neuron`` is zero at ``t`` (a collapse)."""
+        prob = self.prob
+        if not prob.train_bias:
+            return False
+        ids = prob.offsets[0] + np.arange(prob.n_samples) * prob.n_neurons + neuron
+        return bool(np.all(tolerances.is_tight(a[ids] + w[ids] * t, scales[ids] + np.abs(w[ids]) * t)))
+
     def _sample_deeper_ids(self, pos, smp):
         """Ids of sample ``smp``'s constraints below layer position ``pos`` (activations, then the residual)."""
         prob = self.prob
@@ -581,6 +647,7 @@ class _Walk:
         """
         prob = self.prob
         ev = prob.evaluate(theta)
+        theta, ev = self._prune(theta, ev, recorder, pivot)
         sides = prob.sides(ev)
         held = ev.tight.copy()
         while True:
@@ -591,7 +658,8 @@ class _Walk:
             if A.shape[0] == 0:
                 rank, null = 0, np.eye(self.n)
             else:
-                _, sv, vt = np.linalg.svd(A / self.kappa, full_matrices=True)
+                # the null space needs the full V only when there are fewer rows than columns
+                _, sv, vt = np.linalg.svd(A / self.kappa, full_matrices=A.shape[0] < self.n)
                 rank = int(np.count_nonzero(sv > tolerances.RANK_RTOL * sv[0])) if sv[0] > 0 else 0
                 null = vt[rank:].T
             if rank >= self.n:
@@ -603,32 +671,76 @@ class _Walk:
             gbar_hat = ((np.abs(U) * free_res[:, None]).T @ prob.abs_features_tilde).ravel() / self.kappa
             d_hat = -null @ (null.T @ g_hat)
             # descent only when the slope -|d̂|^2 is negative beyond rounding (DESIGN §7)
-            if not tolerances.is_descent(-(d_hat @ d_hat), gbar_hat @ np.abs(d_hat)):
+            flat = not tolerances.is_descent(-(d_hat @ d_hat), gbar_hat @ np.abs(d_hat))
+            if flat:
                 # a flat null space: project a fixed vector onto it (the projector, unlike
                 # the SVD's basis of the null space, does not depend on rounding)
-                proj = null @ null.T
-                if rng is not None:
-                    d_hat = proj @ rng.normal(size=self.n)
-                else:
-                    d_hat = proj[:, int(np.argmax(np.round(np.linalg.norm(proj, axis=0), 12)))]
+                # a generic fixed vector (the seed's, or a constant one) so that near-ties in
+                # the projector's columns cannot flip the choice under rounding
+                generic = (rng if rng is not None else np.random.default_rng(_FLAT_SEED)).normal(size=self.n)
+                d_hat = null @ (null.T @ generic)
                 if g_hat @ d_hat > 0:
                     d_hat = -d_hat  # flat up to rounding: never the uphill side
             d = d_hat / (np.linalg.norm(d_hat) * self.kappa)
-            out = self.line_search(theta, d, sides, held, "approach", recorder=recorder, pivot=pivot)
-            if out is None:
-                out = self.line_search(theta, -d, sides, held, "approach", recorder=recorder, pivot=pivot)
-            if out is None or out.entering < 0:
-                raise NumericalError("reaching a vertex: no constraint ahead in a direction of the null space")
+            out, ev = self._approach_step(theta, d, sides, held, flat=flat, recorder=recorder, pivot=pivot)
             theta = out.theta
             self.total_crossed += out.crossed
             held[out.entering] = True
-            ev = prob.evaluate(theta)
             held |= ev.tight
-            if recorder is not None:
-                recorder.add(theta, ev.loss, EntryKind.APPROACH.value, entering=out.entering,
-                             crossed=out.crossed, pivot=pivot)
+            theta, ev = self._prune(theta, ev, recorder, pivot)
+            if not np.array_equal(held & ev.tight, held):
+                held &= ev.tight  # the pruned neurons' activations are no longer tight
+                sides[ev.tight] = 1
+                sides[~ev.tight] = np.where(ev.values[~ev.tight] > 0, 1, -1)
         basis = self._independent_subset(rows, ids)
         return theta, basis, sides
+
+    def _prune(self, theta, ev, recorder, pivot):
+        """Prune collapsed neurons (:meth:`prune_collapsed`) and freeze every dead neuron's block."""
+        theta, pruned = self.prune_collapsed(theta, ev)
+        if pruned:
+            ev = self.prob.evaluate(theta)
+            if recorder is not None:
+                recorder.add(theta, ev.loss, EntryKind.PRUNE.value, pivot=pivot)
+        self.set_flat(self.prob.flat_basis(ev))
+        return theta, ev
+
+    def _approach_step(self, theta, d, sides, held, flat, recorder, pivot):
+        """One line search while reaching a vertex, steering clear of ties where it can.
+
+        A tie (several constraints meeting zero at once) makes a degenerate
+        vertex; the typical one is a neuron collapsing to θ_j = 0, where all N of
+        its activations meet (its hyperplanes all pass through the origin of
+        θ_j's space).  Along a flat direction both senses keep the loss: take the
+        one whose first breakpoint is not a tie.  Along a descent direction, stop
+        at the last breakpoint before a tie when there is one.
+        """
+        prob = self.prob
+
+        def attempt(direction, limit=None):
+            trial_sides = sides.copy()
+            out = self.line_search(theta, direction, trial_sides, held, "approach", max_crossings=limit)
+            if out is None or out.entering < 0:
+                return None
+            ev = prob.evaluate(out.theta)
+            return out, ev, trial_sides, int(np.count_nonzero(ev.tight & ~held))
+
+        tried = [a for a in [attempt(d)] if a is not None]
+        if flat or not tried:  # (the line search may find a direction flat that looked descending)
+            tried += [a for a in [attempt(-d)] if a is not None]
+        if not tried:
+            raise NumericalError("reaching a vertex: no constraint ahead in a direction of the null space")
+        best = min(tried, key=lambda a: (a[3] > 1, a[0].t))
+        if best[3] > 1 and best[0].crossed > 0 and not flat:
+            shorter = attempt(d, best[0].crossed - 1)
+            if shorter is not None and shorter[3] <= best[3]:
+                best = shorter
+        out, ev, trial_sides, _ = best
+        sides[:] = trial_sides
+        if recorder is not None:
+            recorder.add(out.theta, ev.loss, EntryKind.APPROACH.value, entering=out.entering,
+                         crossed=out.crossed, pivot=pivot)
+        return out, ev
 
     def _independent_subset(self, rows, ids):
         """``n_basic`` ids of ``ids`` whose gradient rows are independent (pivoted QR, lowest ids first on ties)."""
@@ -661,7 +773,7 @@ class _Walk:
                 status=LocalMinStatus.DESCENT, strict=False, descent=rays[k].copy(),
                 message=f"edge ray {self.prob.describe(priced['ids'][k])} side {priced['side'][k]:+d} "
                         f"has phi = {phi[k]:.3g} < 0", **common)
-        strict = not np.any(flat)
+        strict = not np.any(flat) and phi.size > 0  # no edge ray at all: every direction is flat
         return LocalMinCertificate(
             status=LocalMinStatus.LOCAL_MIN, strict=strict, descent=None,
             message=f"phi >= 0 on all {phi.size} edge rays of a nondegenerate vertex "
@@ -759,7 +871,6 @@ def walk(
     deadline = None if time_limit is None else t0 + float(time_limit)
     rng = None if seed is None else np.random.default_rng(seed)
     w = _Walk(prob, pricing, record)
-    w.pin_origin = theta.copy()
     w.row_of = np.full(prob.n_constraints, -1, dtype=np.int64)
     recorder = _Recorder(t0)
     bar = _Progress(progress)
@@ -876,6 +987,11 @@ def walk(
             if on_pivot is not None:
                 on_pivot(PivotInfo(pivots, w.ev.loss, w.theta.copy(), recorder.rows[-1][2], e, q,
                                    out.crossed, time.perf_counter() - t0))
+            if w.prune_collapsed(w.theta, w.ev)[1]:
+                # the step ended where a neuron collapsed: prune it and reach a vertex again
+                theta_v, basis, sides = w.reach_vertex(w.theta, recorder, pivots, rng)
+                enter_vertex(theta_v, basis, sides, EntryKind.VERTEX.value)
+                zero_streak = 0
     except KeyboardInterrupt:
         status = WalkStatus.INTERRUPTED
     finally:

@@ -57,8 +57,11 @@ def test_certify_refuted_exit_code(files, tmp_path, capsys):
     folder, prob, cert = files
     for pivots in range(40):
         res = walk(prob, max_pivots=pivots)
-        if prob.evaluate(res.theta).tight_ids.size == prob.vertex_rank:
-            break
+        if res.status.value == "max_pivots" and \
+                prob.evaluate(res.theta).tight_ids.size == prob.vertex_rank_at(res.theta):
+            break  # a nondegenerate vertex the walk had not finished with: not a minimum
+    else:
+        pytest.fail("no nondegenerate non-minimal vertex on the walk")
     doc = cert.to_dict()
     basis = [int(b) for b in res.basis]
     doc.update(theta=[float(t) for t in res.theta], theta_hex=[float(t).hex() for t in res.theta],

@@ -151,7 +151,7 @@ def test_vertices_rays_agree_with_milp(inst, seed):
     assume(v is not None)
     vc = oracle.certify_vertex(prob, v)
     assert vc.is_vertex, vc.reason
-    assert vc.degenerate == (len(vc.tight) > prob.vertex_rank)
+    assert vc.degenerate == (len(vc.tight) > prob.vertex_rank_at(v))
     milp = oracle.certify_local_min(prob, v, method="milp")
     event(f"{'degenerate' if vc.degenerate else 'nondegenerate'} vertex, {milp.status.value}")
     assert milp.status is not LocalMinStatus.INCONCLUSIVE, milp.message
@@ -163,10 +163,10 @@ def test_vertices_rays_agree_with_milp(inst, seed):
         return
     rays = oracle.certify_local_min(prob, v, method="rays")
     assert rays.status is milp.status, (rays.message, milp.message)
-    assert len(rays.ray_phi) == 2 * prob.vertex_rank
+    assert len(rays.ray_phi) == 2 * prob.vertex_rank_at(v)
     if rays.status is LocalMinStatus.DESCENT:
         assert_loss_decreases(prob, v, rays.descent)
-        assert milp.min_phi <= rays.min_phi + 1e-7 * prob.phi_scale(v, np.ones(prob.n_params))
+        assert milp.min_phi <= rays.min_phi + 1e-7 * prob.phi_scale(v, 1.0 / prob.parameter_scale)
 
 
 # a dead unit upstream (a zero feature column): Λ holds whole columns that no row touches
@@ -211,12 +211,12 @@ def test_adjacency_along_an_edge(inst, seed, which):
     assume(neighbours)
     cert = oracle.certify_adjacent(prob, v, neighbours[0])
     assert cert.is_adjacent, cert.reason
-    assert len(cert.shared) >= prob.vertex_rank - 1
+    assert len(cert.shared) >= prob.vertex_rank_at(v) - 1
     assert not oracle.certify_adjacent(prob, v, v).is_adjacent
     if len(neighbours) == 2:
         b1, b2 = neighbours
         shared = np.intersect1d(prob.tight_set(b1), prob.tight_set(b2))
-        if len(shared) < prob.vertex_rank - 1:
+        if len(shared) < prob.vertex_rank_at(b1) - 1:
             assert not oracle.certify_adjacent(prob, b1, b2).is_adjacent
 
 

@@ -77,7 +77,7 @@ def test_local_min_agrees_with_the_complete_test(prob):
         check = oracle.certify_local_min(prob, res.theta, method="milp")
         assert check.is_local_min, check.message
         assert res.loss == pytest.approx(prob.loss(res.theta), rel=1e-12, abs=1e-12)
-        assert len(res.basis) == prob.vertex_rank
+        assert len(res.basis) == prob.vertex_rank_at(res.theta)
 
 
 @settings(max_examples=20)

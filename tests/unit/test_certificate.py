@@ -104,7 +104,7 @@ def test_certificate_round_trip(tmp_path, certified):
     assert doc["format"] == CERTIFICATE_FORMAT and doc["version"] == CERTIFICATE_VERSION
     assert [float.fromhex(h) for h in doc["theta_hex"]] == list(res.theta)
     assert doc["basis_labels"][0] == list(prob.constraint_label(doc["basis"][0]))
-    assert len(doc["checks"]["rays"]) == 2 * prob.vertex_rank
+    assert len(doc["checks"]["rays"]) == 2 * prob.vertex_rank_at(res.theta)
     back = Certificate.load(tmp_path / "c.json")
     assert back == cert
     assert Certificate.from_dict(cert.to_dict()) == cert
@@ -188,11 +188,14 @@ def test_tampered_basis_id_out_of_range(certified):
 def test_tampered_theta_digit(tmp_path, certified):
     prob, _, cert = certified
     doc = cert.to_dict()
-    text = repr(doc["theta"][0])
-    k = next(i for i, ch in enumerate(text) if ch.isdigit() and ch != "0")
+    flat = prob.flat_basis(np.asarray(doc["theta"]))
+    # an entry that moves the features (not of a dead neuron, not along the lineality space)
+    i = next(i for i in range(prob.n_params) if np.linalg.norm(flat[i]) < 1 - 1e-9 and doc["theta"][i] != 0)
+    text = repr(doc["theta"][i])
+    k = next(j for j, ch in enumerate(text) if ch.isdigit() and ch != "0")
     changed = float(text[:k] + str((int(text[k]) + 1) % 10) + text[k + 1:])
-    doc["theta"][0] = changed
-    doc["theta_hex"][0] = changed.hex()  # a consistent edit of both forms
+    doc["theta"][i] = changed
+    doc["theta_hex"][i] = changed.hex()  # a consistent edit of both forms
     for exact in (False, True):
         v = verify(doc, prob, exact=exact)
         assert v.status == "invalid" and "not the vertex of its basis" in v.reason
@@ -216,7 +219,7 @@ def test_constructed_non_minimum_is_refuted(certified):
     prob = certified[0]
     for pivots in range(certified[1].n_pivots):
         res = walk(prob, max_pivots=pivots)
-        if prob.evaluate(res.theta).tight_ids.size == prob.vertex_rank:  # a nondegenerate vertex
+        if prob.evaluate(res.theta).tight_ids.size == prob.vertex_rank_at(res.theta):  # a nondegenerate vertex
             break
     else:
         pytest.skip("no nondegenerate vertex on the way")

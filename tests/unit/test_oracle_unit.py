@@ -143,10 +143,13 @@ def test_dead_network_is_a_flat_local_minimum(hidden):
     theta[:, -1] = -1.0  # every unit strictly off: φ ≡ 0
     theta = theta.ravel()
     vc = oracle.certify_vertex(hidden, theta)
-    assert not vc.is_vertex and vc.tight == ()
-    with pytest.raises(OracleError):
-        oracle.certify_local_min(hidden, theta, method="rays")
-    cert = oracle.certify_local_min(hidden, theta, time_limit=30)
+    # every direction is flat (all neurons strictly dead): a vertex modulo the flat space,
+    # with no tight constraint and no edge ray
+    assert vc.is_vertex and vc.tight == () and vc.vertex_rank == 0
+    assert hidden.dead_neurons(theta).all()
+    rays = oracle.certify_local_min(hidden, theta, method="rays")
+    assert rays.is_local_min and rays.strict is False and rays.ray_phi.size == 0
+    cert = oracle.certify_local_min(hidden, theta, method="milp", time_limit=30)
     assert cert.method == "milp" and cert.is_local_min
     assert cert.min_phi == pytest.approx(0.0, abs=1e-12)
 
