@@ -924,8 +924,10 @@ def walk(
                     status = WalkStatus.LOCAL_MIN
                     break
                 if cert.status is LocalMinStatus.INCONCLUSIVE or cert.descent is None:
-                    certificate = cert
-                    status = WalkStatus.INCONCLUSIVE
+                    timed_out = deadline is not None and time.perf_counter() >= deadline
+                    # a complete test cut short by the time limit is the time limit, not a verdict
+                    status = WalkStatus.TIME_LIMIT if timed_out else WalkStatus.INCONCLUSIVE
+                    certificate = None if timed_out else cert
                     break
                 if k is None:
                     out = w.line_search(w.theta, cert.descent, w.sides.copy(),
