@@ -569,7 +569,10 @@ class LayerwiseL1Problem:
         if self.train_bias:
             col = np.append(col, 1.0)
         col[col == 0] = 1.0
-        _, sv, vt = np.linalg.svd(self.features_tilde / col, full_matrices=True)
+        A = self.features_tilde / col
+        # the full V (p x p) needs full_matrices only when N < p; the full U (N x N)
+        # is never needed and would cost O(N^2) memory and O(N^2 p) time
+        _, sv, vt = np.linalg.svd(A, full_matrices=A.shape[0] < A.shape[1])
         rank = int(np.count_nonzero(sv > tolerances.RANK_RTOL * sv[0])) if sv.size and sv[0] > 0 else 0
         null = vt[rank:].T / col[:, None]  # (p, p - rank), the kernel of H~
         if null.shape[1]:
