@@ -192,9 +192,14 @@ class _Walk:
         # do not change when the data are rescaled (DESIGN §7)
         self.kappa = prob.parameter_scale
         self.set_flat(prob.lineality_basis)
+        # projector onto the complement of the feature kernel, in κ-scaled coordinates of one neuron
+        kernel = prob.lineality_basis[: prob.p, : prob.lineality_dim // max(prob.n_neurons, 1)]
+        k_hat = np.linalg.qr(kernel * self.kappa[: prob.p, None])[0] if kernel.shape[1] else kernel
+        self.row_space_projector = np.eye(prob.p) - k_hat @ k_hat.T
         self.res_off = prob.residual_offset
         self.n_act_layers = prob.n_activation_layers
         self.is_res_id = np.arange(prob.n_constraints) >= self.res_off
+        self.id_pos, self.id_sample, self.id_neuron = prob.decompose_ids(np.arange(prob.n_constraints))
         self.versions = np.zeros(prob.n_constraints, dtype=np.int64)
         self.total_crossed = 0
         self.theta = None
@@ -554,8 +559,8 @@ class _Walk:
                     return outcome(t_act, c_act)
                 t_now = t_act
                 queue.pop_activation(c_act)
-                pos, smp, neu = (int(x[0]) for x in prob.decompose_ids([c_act]))
-                if pos == 0 and self._collapses(neu, a, w, scales, t_act):
+                pos, smp, neu = int(self.id_pos[c_act]), int(self.id_sample[c_act]), int(self.id_neuron[c_act])
+                if pos == 0 and self._collapses(neu, a, w, scales, t_act, at(t_act), d):
                     # the neuron's hyperplanes all meet here (θ_j reaches ker H̃): a tie of N
                     # crossings whose order is rounding; stop and let the caller prune it
                     return outcome(t_act, c_act)
@@ -603,10 +608,21 @@ class _Walk:
                 crossed += 1
                 self._record(recorder, [at(t_act)], pivot, mode)
 
-    def _collapses(self, neuron, a, w, scales, t) -> bool:
-        """Whether every activation of trainable neuron ``neuron`` is zero at ``t`` (a collapse)."""
+    def _collapses(self, neuron, a, w, scales, t, theta_t, d) -> bool:
+        r"""Whether every activation of trainable neuron ``neuron`` is zero at ``t`` (a collapse).
+
+        A collapse needs :math:`\theta_j(t) \in \ker\tilde H`; an ``O(p)`` test of
+        that (the part of :math:`\kappa\theta_j` off the kernel is tiny next to
+        the step) screens out almost every crossing before the ``O(N)`` check.
+        """
         prob = self.prob
         if not prob.train_bias:
+            return False
+        block = slice(neuron * prob.p, (neuron + 1) * prob.p)
+        kappa = self.kappa[block]
+        off_kernel = self.row_space_projector @ (kappa * theta_t[block])
+        reference = np.linalg.norm(kappa * d[block]) * max(abs(t), 1.0) + np.linalg.norm(kappa * theta_t[block])
+        if np.linalg.norm(off_kernel) > 1e-6 * reference:
             return False
         ids = prob.offsets[0] + np.arange(prob.n_samples) * prob.n_neurons + neuron
         return bool(np.all(tolerances.is_tight(a[ids] + w[ids] * t, scales[ids] + np.abs(w[ids]) * t)))
