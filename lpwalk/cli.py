@@ -583,3 +583,4 @@ def _one_line(exc: BaseException) -> str:
 # Subcommands defined in other modules register themselves on import.
 from . import cli_certify  # noqa: E402,F401  (certify, exact)
 from . import cli_study  # noqa: E402,F401  (study)
+from . import cli_bench  # noqa: E402,F401  (bench)
