@@ -596,7 +596,23 @@ def machine_description() -> dict:
             versions[pkg] = "not installed"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return dict(cpu=cpu, cores=cores, python=platform.python_version(), system=platform.platform(),
-                **versions)
+                source=source_state(), **versions)
+
+
+def source_state() -> str:
+    """The git commit of the measured source and its uncommitted package files ("unknown" outside git)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "lpwalk"], cwd=root, capture_output=True,
+                               text=True, timeout=10, check=True).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    changed = sorted(line[3:] for line in dirty if line.strip())
+    return f"commit {head}" + (f", uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
 # ======================================================================= the run
@@ -794,6 +810,7 @@ def report_markdown(result: BenchResult, command: str) -> str:
     out += ["", "## Machine", "",
             f"- CPU: {m['cpu']}, {m['cores']} cores available (shared with other work while this ran)",
             f"- Python {m['python']} on {m['system']}",
+            f"- lpwalk source measured: {m.get('source', 'unknown')}",
             f"- numpy {m['numpy']}, scipy {m['scipy']}, highspy {m['highspy']}, "
             f"scikit-learn {m['scikit-learn']}, statsmodels {m['statsmodels']}", ""]
     out += ["## Headline", ""] + [f"- {line}" for line in headline(result)] + [""]
