@@ -80,8 +80,10 @@ class BenchConfig:
     #: a larger budget for one contender at one size: the anchor of the headline ratio
     lad_anchor: tuple = (100_000, 10, "highs-ipm", 120.0)
     lad_noise_df: float = 1.5
-    fl_cases: tuple = ((2, 8, 1_000), (2, 32, 1_000), (10, 8, 1_000), (10, 32, 1_000),
-                       (2, 8, 10_000), (2, 32, 10_000), (10, 8, 10_000), (10, 32, 10_000))
+    #: n0 = 10 with width 32 (n = 352) is left out: reaching the first vertex took 4 minutes at
+    #: N = 1000 (the walk's time limit is checked only in the pivot loop), and a region LP 13 s
+    fl_cases: tuple = ((2, 8, 1_000), (2, 32, 1_000), (10, 8, 1_000),
+                       (2, 8, 10_000), (2, 32, 10_000), (10, 8, 10_000))
     fl_time_limit: float = 30.0
     #: wall time of each descent baseline: the walk's own time, capped here
     fl_baseline_cap: float = 10.0
