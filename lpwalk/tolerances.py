@@ -45,6 +45,7 @@ __all__ = [
     "RANK_RTOL",
     "FOLD_RTOL",
     "LOSS_RTOL",
+    "PROJECTED_GRADIENT_RTOL",
     "is_tight",
     "is_descent",
     "numerical_rank",
@@ -65,6 +66,9 @@ RANK_RTOL: float = 1e-10
 #: A Sherman–Morrison denominator ``1 + g^T J^{-1} a`` at most ``FOLD_RTOL`` times its scale
 #: is a fold of the path (DESIGN §4.3), or a singular basis update.
 FOLD_RTOL: float = 1e-10
+#: While reaching a vertex, a projected gradient shorter than this times the
+#: gradient's absolute scale is rounding of the projection: the direction is flat.
+PROJECTED_GRADIENT_RTOL: float = 1e-7
 #: Loss values closer than ``LOSS_RTOL * loss_scale`` are equal (used by checks
 #: of monotonicity and of agreement between solvers).
 LOSS_RTOL: float = 1e-9

@@ -686,8 +686,10 @@ class _Walk:
             g_hat = ((U * sigma[:, None]).T @ prob.features_tilde).ravel() / self.kappa
             gbar_hat = ((np.abs(U) * free_res[:, None]).T @ prob.abs_features_tilde).ravel() / self.kappa
             d_hat = -null @ (null.T @ g_hat)
-            # descent only when the slope -|d̂|^2 is negative beyond rounding (DESIGN §7)
-            flat = not tolerances.is_descent(-(d_hat @ d_hat), gbar_hat @ np.abs(d_hat))
+            # descent only when the projected gradient stands out of the rounding of the
+            # projection (DESIGN §7); otherwise any null direction keeps the loss
+            flat = not (np.linalg.norm(d_hat) > tolerances.PROJECTED_GRADIENT_RTOL * np.linalg.norm(gbar_hat)
+                        and tolerances.is_descent(-(d_hat @ d_hat), gbar_hat @ np.abs(d_hat)))
             if flat:
                 # a flat null space: project a fixed vector onto it (the projector, unlike
                 # the SVD's basis of the null space, does not depend on rounding)
