@@ -93,6 +93,16 @@ class EventQueue:
         self._versions[cid] += 1  # every other entry of cid is now stale too
 
     # -- residuals ---------------------------------------------------------
+    def peek_residual_time(self) -> float:
+        """Time of the next valid residual crossing (``inf`` if none), without removing it."""
+        while self._res_ptr < self._res_ids.shape[0]:
+            if self._versions[self._res_ids[self._res_ptr]] == self._res_stamp[self._res_ptr]:
+                break
+            self._res_ptr += 1
+        best = float(self._res_times[self._res_ptr]) if self._res_ptr < self._res_ids.shape[0] else np.inf
+        top = self._heap_top(self._res_heap)
+        return min(best, top[0]) if top is not None else best
+
     def pop_residuals_before(self, t_limit: float) -> tuple[np.ndarray, np.ndarray]:
         """All valid residual crossings with ``t < t_limit``, in ``(t, id)`` order."""
         stop = int(np.searchsorted(self._res_times, t_limit, side="left"))

@@ -514,9 +514,24 @@ class _Walk:
             at_zero = tolerances.is_tight(values[ids], scales[ids])
             times = crossing_times(a[ids], w[ids], sides[ids], t_now, at_zero)
             queue = EventQueue(ids, times, self.is_res_id[ids], self.versions)
+            # a group of simultaneous crossings (duplicated samples, ties in the data) is taken
+            # whole: the slope past the group decides, not the slope past its first member
+            tie = None  # (time, first id) of the group being crossed
             while True:
                 t_act, c_act = queue.peek_activation()
                 r_ids, r_times = queue.pop_residuals_before(t_act)
+                if tie is not None:
+                    k = int(np.count_nonzero(r_times <= tie[0] * (1.0 + tolerances.TIGHT_RTOL)))
+                    if k:
+                        sides[r_ids[:k]] = -sides[r_ids[:k]]
+                        slope += float(np.sum(2.0 * np.abs(w[r_ids[:k]])))
+                        crossed += k
+                        r_ids, r_times = r_ids[k:], r_times[k:]
+                    t_next = r_times[0] if r_ids.size else t_act
+                    if t_next > tie[0] * (1.0 + tolerances.TIGHT_RTOL):
+                        if slope >= -slope_tol:
+                            return outcome(tie[0], tie[1])  # the group ends where the slope is not negative
+                        tie = None
                 if r_ids.size:
                     if mode == "approach" and flat:
                         return outcome(float(r_times[0]), r_ids[0])
@@ -594,8 +609,11 @@ class _Walk:
                 slope_after = slope
                 if not held[res_id]:
                     slope_after += float(sides[res_id]) * (new_w[-1] - w[res_id])
-                if slope_after >= -slope_tol and mode != "descent":
-                    return outcome(t_act, c_act)
+                if slope_after >= -slope_tol and mode != "descent" and tie is None:
+                    t_peek = min(queue.peek_activation()[0], queue.peek_residual_time())
+                    if not t_peek <= t_act * (1.0 + tolerances.TIGHT_RTOL):
+                        return outcome(t_act, c_act)
+                    tie = (t_act, c_act)
                 sides[c_act] = -old_side
                 now = a[deeper] + w[deeper] * t_act
                 w[deeper] = new_w
@@ -621,7 +639,7 @@ class _Walk:
         block = slice(neuron * prob.p, (neuron + 1) * prob.p)
         kappa = self.kappa[block]
         off_kernel = self.row_space_projector @ (kappa * theta_t[block])
-        reference = np.linalg.norm(kappa * d[block]) * max(abs(t), 1.0) + np.linalg.norm(kappa * theta_t[block])
+        reference = np.linalg.norm(kappa * d[block]) * abs(t) + np.linalg.norm(kappa * theta_t[block])
         if np.linalg.norm(off_kernel) > 1e-6 * reference:
             return False
         ids = prob.offsets[0] + np.arange(prob.n_samples) * prob.n_neurons + neuron

@@ -136,13 +136,15 @@ def _rescaled(prob, scale):
 
 
 @settings(max_examples=strategies.examples(15))
-@given(strategies.problems(min_hidden=1, layer=0), st.sampled_from([1e-6, 1e6]))
+@given(strategies.problems(family="float", min_hidden=1, layer=0), st.sampled_from([1e-6, 1e6]))
 def test_rescaling_the_data_rescales_the_first_vertex(prob, scale):
     """X, y and the biases times s: the tolerances, the first vertex and its pricing do not change.
 
-    The whole walk is the same too as long as no decision sits on a tolerance boundary
-    (rank and flatness decisions at degenerate points can flip under rounding), so the
-    invariants asserted here are those of the start and of the first vertex.
+    Float data in generic position: with exact ties (lattice data, duplicated rows) the
+    order in which rounding presents simultaneous crossings can change with the scale,
+    and so can the vertex reached.  The whole walk is the same too as long as no decision
+    sits on a tolerance boundary, so the invariants asserted here are those of the start
+    and of the first vertex.
     """
     sprob = _rescaled(prob, scale)
     ev, sev = prob.evaluate(prob.theta0), sprob.evaluate(sprob.theta0)
