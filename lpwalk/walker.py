@@ -84,6 +84,10 @@ REFACTOR_EVERY = 50
 _FLAT_SEED = 20201130
 
 
+class _OutOfTime(Exception):
+    """The time limit passed while reaching a vertex."""
+
+
 @dataclass(frozen=True)
 class PivotInfo:
     """What a walk reports to ``on_pivot`` after each pivot."""
@@ -670,7 +674,7 @@ class _Walk:
             recorder.add(theta, self.prob.loss(theta), kind, pivot=pivot)
 
     # -- reaching a vertex (DESIGN §4.1) ----------------------------------------
-    def reach_vertex(self, theta, recorder, pivot, rng):
+    def reach_vertex(self, theta, recorder, pivot, rng, deadline=None):
         """From any θ, reach a vertex without increasing the loss; returns ``(theta, basis, sides)``.
 
         With tight set ``T`` held at zero, move along the projected negative
@@ -685,6 +689,9 @@ class _Walk:
         sides = prob.sides(ev)
         held = ev.tight.copy()
         while True:
+            if deadline is not None and time.perf_counter() >= deadline:
+                self.theta, self.ev = theta, ev  # keep the point reached so far
+                raise _OutOfTime
             ids = np.flatnonzero(held)
             rows = prob.jacobian_rows(sides, ids)
             A = np.vstack([rows, self.pins]) if self.pins.size else rows
@@ -926,7 +933,7 @@ def walk(
         recorder.add(w.theta, w.ev.loss, kind, pivot=pivots)
 
     try:
-        theta_v, basis, sides = w.reach_vertex(theta, recorder, pivots, rng)
+        theta_v, basis, sides = w.reach_vertex(theta, recorder, pivots, rng, deadline)
         enter_vertex(theta_v, basis, sides, EntryKind.VERTEX.value)
         have_vertex = True
         bar.update(pivots, w.ev.loss, force=True)
@@ -976,7 +983,7 @@ def walk(
                     w.total_crossed += out.crossed
                     recorder.add(out.theta, prob.loss(out.theta), EntryKind.DESCENT.value,
                                  crossed=out.crossed, pivot=pivots)
-                    theta_v, basis, sides = w.reach_vertex(out.theta, recorder, pivots, rng)
+                    theta_v, basis, sides = w.reach_vertex(out.theta, recorder, pivots, rng, deadline)
                     enter_vertex(theta_v, basis, sides, EntryKind.VERTEX.value)
                     zero_streak = 0
                     rejected.clear()
@@ -1027,11 +1034,14 @@ def walk(
                                    out.crossed, time.perf_counter() - t0))
             if w.prune_collapsed(w.theta, w.ev)[1]:
                 # the step ended where a neuron collapsed: prune it and reach a vertex again
-                theta_v, basis, sides = w.reach_vertex(w.theta, recorder, pivots, rng)
+                theta_v, basis, sides = w.reach_vertex(w.theta, recorder, pivots, rng, deadline)
                 enter_vertex(theta_v, basis, sides, EntryKind.VERTEX.value)
                 zero_streak = 0
     except KeyboardInterrupt:
         status = WalkStatus.INTERRUPTED
+    except _OutOfTime:
+        status = WalkStatus.TIME_LIMIT
+        have_vertex = False  # stopped on the way to a vertex: the last recorded point stands
     finally:
         bar.update(pivots, w.ev.loss if w.ev is not None else initial_loss, force=True)
         bar.close()
