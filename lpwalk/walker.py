@@ -40,11 +40,21 @@ Long step (Barrodale & Roberts 1973, across regions)
     The step stops at the first breakpoint after which the slope is
     :math:`\ge 0`; that constraint enters the basis and ``q`` leaves.
 
+    Simultaneous crossings (ties: duplicated samples, integer data) are taken
+    as a group; the slope past the whole group decides.
+
 Degeneracy (DESIGN §4.5)
     Zero-length pivots switch pricing to Bland's rule on (id, side) until a
     step of positive length; more than ``max_zero_pivots`` of them in a row, or
     a degenerate vertex without a descent ray, hand the point to the complete
     test.  The walk never reports a local minimum the complete test refutes.
+
+Flat directions
+    Vertices are taken modulo the flat space at θ
+    (:meth:`lpwalk.LayerwiseL1Problem.flat_basis`): the lineality space and the
+    blocks of strictly dead neurons, pinned in ``J``.  A neuron that collapses
+    (all N of its activations tight at once) is replaced by a strictly dead
+    one with the same loss and frozen (:meth:`_Walk.prune_collapsed`).
 
 References
 ----------
@@ -121,7 +131,7 @@ class _Recorder:
         self.t0 = t0
         self.rows: list = []
 
-    def add(self, theta, loss, kind, entering=-1, leaving=-1, crossed=0, pivot=0, prev=None):
+    def add(self, theta, loss, kind, entering=-1, leaving=-1, crossed=0, pivot=0):
         prev_theta = self.rows[-1][1] if self.rows else theta
         step = float(np.linalg.norm(theta - prev_theta)) if self.rows else 0.0
         self.rows.append(
