@@ -272,7 +272,11 @@ class _Walk:
         return self.prob.activation_masks(sides)
 
     def rates(self, d: np.ndarray, sides: np.ndarray):
-        """Rates ``dc/dt`` of every constraint along ``d`` (pattern ``sides``) and the residual rate scales.
+        """Rates ``dc/dt`` of every constraint along ``d`` (pattern ``sides``) and the loss slope's rounding scale.
+
+        The slope scale is the forward mode on absolute values with ``|d|``
+        entry by entry, the same as :meth:`lpwalk.LayerwiseL1Problem.phi_scale`,
+        so the walk and the oracle agree on what a negative slope is.
 
         A rate is zero when it is within :data:`lpwalk.tolerances.TIGHT_RTOL` of
         the same tangent computed on absolute values, with every entry of the
@@ -291,7 +295,9 @@ class _Walk:
         w_abs = np.concatenate([dz.ravel() for dz in dzs_abs] + [dr_abs])
         # a rate within rounding of zero does not move its constraint (no spurious crossings)
         w[tolerances.is_tight(w, w_abs)] = 0.0
-        return w, dr_abs
+        dz_entry = prob.abs_features_tilde @ np.abs(d).reshape(prob.n_neurons, prob.p).T
+        _, dr_entry = prob.propagate_tangent(dz_entry, masks, abs_weights=True)
+        return w, float(dr_entry.sum())
 
     def activation_tangents(self, sides, pos, samples, neurons):
         """Tangents of the deeper pre-activations and of the residual w.r.t. post-activations ``a_c``.
@@ -508,14 +514,14 @@ class _Walk:
 
         bent_at = -1  # the activation of the last bend: it enters if the slope past it is not negative
         while True:  # one pass per segment (a bend starts a new one)
-            w, dr_abs = self.rates(d, sides)
+            w, slope_scale = self.rates(d, sides)
             w[held] = 0.0
             if moving >= 0:
                 w[moving] = float(side)
             slope = float(np.sum(w[self.res_off :][counted] * sides[self.res_off :][counted]))
             if moving >= self.res_off:
                 slope += 1.0
-            slope_tol = tolerances.PHI_RTOL * (float(dr_abs.sum()) + 1.0)
+            slope_tol = tolerances.PHI_RTOL * (slope_scale + (1.0 if moving >= self.res_off else 0.0))
             flat = slope >= -slope_tol
             if flat and mode == "ray":
                 if bent_at >= 0:
