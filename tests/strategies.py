@@ -241,12 +241,12 @@ def kinked_points(draw, kind=None, **instance_kwargs):
 
 
 def examples(n: int) -> int:
-    """``n`` examples scaled by the Hypothesis profile: ``dev`` 1x, ``ci`` 3x, ``campaign`` 20x.
+    """``n`` examples scaled by the Hypothesis profile: ``dev`` 1x, ``ci`` 8x, ``campaign`` 20x.
 
     Used by the differential tests, whose per-test ``max_examples`` would
     otherwise override the profile.
     """
     import os
 
-    factor = {"dev": 1, "ci": 3, "campaign": 20}.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), 1)
+    factor = {"dev": 1, "ci": 8, "campaign": 20}.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), 1)
     return n * factor
