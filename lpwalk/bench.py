@@ -42,6 +42,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 
 from ._io import atomic_write_bytes, atomic_write_text
@@ -252,8 +254,6 @@ def _lad_contenders():
            ("highs-dual", True, highs("dual"), ""),
            ("highs-ipm", True, highs("ipm"), "")]
     try:
-        import warnings
-
         from sklearn.linear_model import QuantileRegressor
 
         def sk_fit(X, y):
@@ -265,8 +265,6 @@ def _lad_contenders():
     except ImportError:
         out.append(("sklearn-quantile", True, None, "not installed (pip install scikit-learn)"))
     try:
-        import warnings
-
         from statsmodels.regression.quantile_regression import QuantReg
 
         def sm_fit(X, y):

@@ -702,8 +702,6 @@ def _check_structure(cert: Certificate, prob: LayerwiseL1Problem):
 
 def _float_vertex(cert: Certificate, prob: LayerwiseL1Problem, basis):
     """Structure checks in floating point; returns (theta, ev, sides, J, details)."""
-    from . import tolerances
-
     theta = prob.check_theta(cert.theta_array, "theta")
     ev = prob.evaluate(theta)
     loose = ~ev.tight[basis]
@@ -716,7 +714,7 @@ def _float_vertex(cert: Certificate, prob: LayerwiseL1Problem, basis):
     sides = prob.sides(ev)  # tight constraints, the basis among them, on side +1
     rows = prob.jacobian_rows(sides, basis)
     kappa = prob.parameter_scale
-    rank = tolerances.numerical_rank(rows / kappa)
+    rank = prob.gradient_rank(rows)
     extra = np.setdiff1d(ev.tight_ids, basis)
     Lam = prob.flat_basis(ev)
     vertex_rank = prob.vertex_rank_at(ev)
@@ -725,7 +723,7 @@ def _float_vertex(cert: Certificate, prob: LayerwiseL1Problem, basis):
         # other tight constraints (the walker's convention is not part of the certificate);
         # what must hold is that θ is a vertex: the tight set spans Λ^⊥.
         tight_rows = prob.jacobian_rows(sides, ev.tight_ids)
-        tight_rank = tolerances.numerical_rank(tight_rows / kappa) if extra.size else rank
+        tight_rank = prob.gradient_rank(tight_rows) if extra.size else rank
         if tight_rank < vertex_rank:
             raise _Invalid(f"the basis is not of full rank: its gradients have rank {rank} < "
                            f"{vertex_rank}" + (f", and the {ev.tight_ids.size} tight constraints "

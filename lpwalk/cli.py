@@ -467,7 +467,7 @@ def _run_lad(args: argparse.Namespace) -> int:
     from ._io import atomic_write_json
     from .data import load_data
     from .lad import lad_fit
-    from .output import format_table, stop_reason, versions
+    from .output import stop_reason, versions
     from .results import WalkStatus
 
     data = load_data(args.data, target=args.target)

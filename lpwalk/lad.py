@@ -21,7 +21,7 @@ import numpy as np
 from ._validation import as_finite_array
 from .network import ReLUNetwork
 from .problem import LayerwiseL1Problem
-from .results import WalkResult, WalkStatus
+from .results import WalkStatus
 from .walker import walk
 
 __all__ = ["lad_fit", "LADRegressor"]

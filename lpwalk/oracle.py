@@ -726,11 +726,6 @@ def _polish(prob, x, G, c0, active) -> np.ndarray | None:
 
 
 # ============================================================== vertex test
-def _scaled_rank(prob: LayerwiseL1Problem, rows: np.ndarray) -> int:
-    """Rank of gradient rows in the unit-consistent metric (columns times ``1/κ``), DESIGN §7."""
-    return tolerances.numerical_rank(rows / prob.parameter_scale)
-
-
 def certify_vertex(prob: LayerwiseL1Problem, theta) -> VertexCertificate:
     r"""Decide whether θ is a vertex of the arrangement (DESIGN §3).
 
@@ -757,7 +752,7 @@ def certify_vertex(prob: LayerwiseL1Problem, theta) -> VertexCertificate:
     tight = ev.tight_ids
     vr = prob.vertex_rank_at(ev)
     sides = prob.sides(ev)
-    rank = _scaled_rank(prob, prob.jacobian_rows(sides, tight)) if tight.size else 0
+    rank = prob.gradient_rank(prob.jacobian_rows(sides, tight)) if tight.size else 0
     is_vertex = rank == vr
     degenerate = tight.size > rank
     if is_vertex and not degenerate:
@@ -825,7 +820,7 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
     tb = prob.tight_set(b)
     shared = np.intersect1d(ta, tb)
     G, c0, c0_scale = region_affine(prob, region)
-    rank = _scaled_rank(prob, G[shared]) if shared.size else 0
+    rank = prob.gradient_rank(G[shared]) if shared.size else 0
     vr = prob.vertex_rank_at(a)
     if rank != vr - 1:
         return reject(f"a and b share {shared.size} tight constraints of rank {rank}; "
@@ -1124,7 +1119,7 @@ def _relu_chain(model: _Model, z, lo, hi, modes, layers):
 
 
 def _local_min_milp(prob, ev: Evaluation, vc: VertexCertificate, time_limit) -> LocalMinCertificate:
-    n, N, m, p = prob.n_params, prob.n_samples, prob.n_neurons, prob.p
+    n, m, p = prob.n_params, prob.n_neurons, prob.p
     k = prob.layer
     net = prob.base_network
     tight = ev.tight

@@ -376,22 +376,13 @@ class LayerwiseL1Problem:
 
     def pattern(self, theta) -> np.ndarray:
         """Signs at θ: ``+1``, ``-1``, or ``0`` for a tight constraint."""
-        ev = self.evaluate(theta)
-        signs = np.where(ev.values > 0, 1, -1).astype(np.int8)
-        signs[ev.tight] = 0
-        return signs
+        return self.sides(self.evaluate(theta), tight_side=0)
 
     def activation_masks(self, sides) -> list:
         """``D_l`` (bool, shape ``(N, n_l)``) for every activation layer, from a side array."""
         sides = np.asarray(sides)
         return [
             sides[self.offsets[t] : self.offsets[t + 1]].reshape(self.n_samples, w) > 0
-            for t, w in enumerate(self.activation_widths)
-        ]
-
-    def _tight_masks(self, tight) -> list:
-        return [
-            tight[self.offsets[t] : self.offsets[t + 1]].reshape(self.n_samples, w)
             for t, w in enumerate(self.activation_widths)
         ]
 
@@ -462,7 +453,7 @@ class LayerwiseL1Problem:
         if D2.ndim != 2 or D2.shape[1] != self.n_params:
             raise ValueError(f"d must have shape ({self.n_params},) or (K, {self.n_params}), got {d.shape}")
         masks = self.activation_masks(ev.values > 0)
-        tmasks = self._tight_masks(ev.tight)
+        tmasks = self.activation_masks(ev.tight)
         abs_masks = [m | t for m, t in zip(masks, tmasks)]
         res_tight = ev.tight[self.residual_offset :]
         res_sign = np.where(ev.residuals > 0, 1.0, -1.0)
@@ -619,6 +610,10 @@ class LayerwiseL1Problem:
                 v[j * self.p : (j + 1) * self.p] = block[:, c]
                 cols.append(v)
         return np.array(cols).T if cols else np.zeros((self.n_params, 0))
+
+    def gradient_rank(self, rows: np.ndarray) -> int:
+        """Rank of gradient rows in the unit-consistent metric (columns times ``1/κ``, DESIGN §7)."""
+        return tolerances.numerical_rank(np.asarray(rows) / self.parameter_scale)
 
     def vertex_rank_at(self, theta_or_eval) -> int:
         """Rank the tight gradients need for θ to be a vertex: ``n - dim F(θ)`` (:meth:`flat_basis`)."""

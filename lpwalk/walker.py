@@ -749,8 +749,7 @@ class _Walk:
             theta, ev = self._prune(theta, ev, recorder, pivot)
             if not np.array_equal(held & ev.tight, held):
                 held &= ev.tight  # the pruned neurons' activations are no longer tight
-                sides[ev.tight] = 1
-                sides[~ev.tight] = np.where(ev.values[~ev.tight] > 0, 1, -1)
+                sides[:] = prob.sides(ev)
         basis = self._independent_subset(rows, ids)
         return theta, basis, sides
 
