@@ -30,6 +30,8 @@ def atomic_write_bytes(path, data: bytes) -> None:
     the temporary file is renamed over ``path`` (an atomic operation on POSIX).
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{os.fspath(path)!r} is a folder, expected a file name to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

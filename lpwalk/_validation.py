@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_finite_array", "check_index"]
+__all__ = ["as_finite_array", "check_index", "check_count", "check_real", "check_time_limit", "make_rng"]
 
 
 def as_finite_array(name: str, value, ndim: int | None = None) -> np.ndarray:
@@ -51,3 +51,50 @@ def check_index(name: str, value, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ValueError(f"{name} must be in {low}..{high}, got {value}")
     return value
+
+
+def check_count(name: str, value, minimum: int = 0) -> int:
+    """Return ``value`` as an int ``>= minimum`` or raise naming ``name`` (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return value
+
+
+def check_real(name: str, value, low: float | None = None, strict: bool = False) -> float:
+    """Return ``value`` as a finite float (``> low`` when ``strict``, else ``>= low``) or raise naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (value <= low if strict else value < low):
+        relation = ">" if strict else ">="
+        raise ValueError(f"{name} must be a number {relation} {low:g}, got {value!r}")
+    return value
+
+
+def check_time_limit(name: str, value) -> float | None:
+    """``None``, or a positive number of seconds (``inf`` means no limit); raise naming ``name`` otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number of seconds or None, got {type(value).__name__}")
+    value = float(value)
+    if not value > 0:  # NaN too
+        raise ValueError(f"{name} must be a positive number of seconds or None, got {value!r}")
+    return value
+
+
+def make_rng(name: str, seed) -> np.random.Generator:
+    """``np.random.default_rng(seed)``, raising an error that names ``name`` for a seed numpy refuses."""
+    if isinstance(seed, (bool, float, str, bytes)):
+        raise TypeError(f"{name} must be None, a non-negative integer, a sequence of them or a "
+                        f"numpy Generator, got {type(seed).__name__}")
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} must be None, a non-negative integer, a sequence of them or a "
+                        f"numpy Generator, got {seed!r:.80} ({exc})") from None

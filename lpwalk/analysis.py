@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validation import as_finite_array, check_count, check_real, make_rng
 from .results import EntryKind, Trajectory
 
 __all__ = [
@@ -87,8 +88,15 @@ class StopVertices:
         return int(self.loss.shape[0])
 
 
+def _check_loss(loss) -> np.ndarray:
+    """The loss record as a finite 1-D float array, or raise naming ``loss``."""
+    return as_finite_array("loss", loss, ndim=1)
+
+
 def stop_vertices(trajectory: Trajectory) -> StopVertices:
     """The entries of kind ``"vertex"`` (the first vertex reached and every pivot's stop vertex)."""
+    if not isinstance(trajectory, Trajectory):
+        raise TypeError(f"trajectory must be a Trajectory, got {type(trajectory).__name__}")
     keep = np.asarray(trajectory.kind) == EntryKind.VERTEX.value
     return StopVertices(np.asarray(trajectory.pivot)[keep], np.asarray(trajectory.loss, dtype=float)[keep],
                         np.asarray(trajectory.theta, dtype=float)[keep])
@@ -96,7 +104,7 @@ def stop_vertices(trajectory: Trajectory) -> StopVertices:
 
 def decrements(loss) -> np.ndarray:
     r""":math:`\Delta_t = L_t - L_{t+1}`, shape ``(T,)`` for ``T + 1`` losses."""
-    loss = np.asarray(loss, dtype=float)
+    loss = _check_loss(loss)
     return loss[:-1] - loss[1:]
 
 
@@ -158,8 +166,10 @@ def fit_decay(loss, start: int, stop: int) -> DecayFit:
     start, stop : int
         Window of decrement indices, ``0 <= start <= stop <= T``.
     """
-    loss = np.asarray(loss, dtype=float)
+    loss = _check_loss(loss)
     T = loss.shape[0] - 1
+    start = check_count("start", start)
+    stop = check_count("stop", stop)
     if not (0 <= start <= stop <= max(T, 0)):
         raise ValueError(f"window [{start}, {stop}) must lie in [0, {max(T, 0)}]")
     delta = decrements(loss)[start:stop]
@@ -182,14 +192,18 @@ def fit_decay(loss, start: int, stop: int) -> DecayFit:
 
 def trailing_fit(loss, window: int) -> DecayFit:
     """:func:`fit_decay` on the last ``window`` decrements (the walk near its final vertex)."""
-    T = np.asarray(loss).shape[0] - 1
-    return fit_decay(loss, max(T - int(window), 0), max(T, 0))
+    loss = _check_loss(loss)
+    window = check_count("window", window)
+    T = loss.shape[0] - 1
+    return fit_decay(loss, max(T - window, 0), max(T, 0))
 
 
 def early_fit(loss, window: int) -> DecayFit:
     """:func:`fit_decay` on the first ``window`` decrements (for contrast with :func:`trailing_fit`)."""
-    T = np.asarray(loss).shape[0] - 1
-    return fit_decay(loss, 0, min(int(window), max(T, 0)))
+    loss = _check_loss(loss)
+    window = check_count("window", window)
+    T = loss.shape[0] - 1
+    return fit_decay(loss, 0, min(window, max(T, 0)))
 
 
 # ----------------------------------------------------------- early estimates
@@ -238,8 +252,8 @@ def early_estimates(loss, window: int) -> EarlyEstimates:
     An exact geometric sequence :math:`L_t = L^* + Cq^t` gives
     :math:`\hat L^*(t) = L^*` for every ``t >= W``.
     """
-    loss = np.asarray(loss, dtype=float)
-    window = int(window)
+    loss = _check_loss(loss)
+    window = check_count("window", window)
     if window < 3:
         raise ValueError(f"window must be at least 3 decrements, got {window}")
     n = loss.shape[0]
@@ -281,12 +295,20 @@ class EstimateError:
 
 def estimate_errors(loss, estimates: EarlyEstimates, fractions, final_loss=None) -> tuple[EstimateError, ...]:
     r"""The error of :math:`\hat L^*(t)` against the final loss :math:`L^* = L_T` at fractions of the walk."""
-    loss = np.asarray(loss, dtype=float)
+    loss = _check_loss(loss)
+    if loss.size == 0:
+        raise ValueError("loss is empty: estimate_errors needs at least one loss value")
+    if not isinstance(estimates, EarlyEstimates):
+        raise TypeError(f"estimates must be an EarlyEstimates (from early_estimates), got "
+                        f"{type(estimates).__name__}")
+    if estimates.estimate.shape[0] != loss.shape[0]:
+        raise ValueError(f"estimates hold {estimates.estimate.shape[0]} values but loss has "
+                         f"{loss.shape[0]}: compute them with early_estimates(loss, window)")
     T = loss.shape[0] - 1
-    final = float(loss[-1]) if final_loss is None else float(final_loss)
+    final = float(loss[-1]) if final_loss is None else check_real("final_loss", final_loss)
     out = []
     for f in fractions:
-        f = float(f)
+        f = check_real("fractions", f)
         if not 0.0 <= f <= 1.0:
             raise ValueError(f"fractions must lie in [0, 1], got {f}")
         t = int(round(f * T))
@@ -301,8 +323,15 @@ def estimate_errors(loss, estimates: EarlyEstimates, fractions, final_loss=None)
 
 # ------------------------------------------------------------------- lengths
 def _scaled(theta, scale):
-    theta = np.asarray(theta, dtype=float)
-    return theta if scale is None else theta * np.asarray(scale, dtype=float)
+    theta = as_finite_array("theta", theta, ndim=2)
+    if theta.shape[0] == 0:
+        raise ValueError("theta has no rows: expected shape (T+1, n) with T+1 >= 1")
+    if scale is None:
+        return theta
+    scale = as_finite_array("scale", scale, ndim=1)
+    if scale.shape[0] != theta.shape[1]:
+        raise ValueError(f"scale has {scale.shape[0]} entries but theta has {theta.shape[1]} columns")
+    return theta * scale
 
 
 def step_lengths(theta, scale=None) -> np.ndarray:
@@ -358,15 +387,16 @@ def crossing_density(prob, theta, radius: float, n_lines: int = 8, seed=None) ->
 
     .. math:: \rho = \frac{1}{2 r M}\sum_{k=1}^{M} K_k
     """
+    from .problem import LayerwiseL1Problem
     from .walker import line_breakpoints
 
-    if not (np.isfinite(radius) and radius > 0):
-        raise ValueError(f"radius must be a positive finite number, got {radius!r}")
-    if int(n_lines) < 1:
-        raise ValueError(f"n_lines must be at least 1, got {n_lines!r}")
+    if not isinstance(prob, LayerwiseL1Problem):
+        raise TypeError(f"prob must be a LayerwiseL1Problem, got {type(prob).__name__}")
+    radius = check_real("radius", radius, low=0.0, strict=True)
+    n_lines = check_count("n_lines", n_lines, minimum=1)
     theta = prob.check_theta(theta, "theta")
     kappa = prob.parameter_scale
-    rng = np.random.default_rng(seed)
+    rng = make_rng("seed", seed)
     counts, res_counts = [], []
     for _ in range(int(n_lines)):
         d_hat = rng.standard_normal(prob.n_params)
@@ -400,21 +430,19 @@ class OnlineLossEstimate:
     """
 
     def __init__(self, window: int = 20, min_pivots: int = 10, min_r2: float = 0.5):
-        if int(window) < 3:
-            raise ValueError(f"window must be at least 3, got {window!r}")
-        self.window = int(window)
-        self.min_pivots = int(min_pivots)
-        self.min_r2 = float(min_r2)
+        self.window = check_count("window", window, minimum=3)
+        self.min_pivots = check_count("min_pivots", min_pivots)
+        self.min_r2 = check_real("min_r2", min_r2)
         self.losses: list[float] = []
         self.value: float | None = None
         self.fit: DecayFit | None = None
 
     def update(self, info) -> None:
         """Take the loss of a :class:`~lpwalk.walker.PivotInfo`."""
-        self.update_loss(float(info.loss))
+        self.update_loss(info.loss)
 
     def update_loss(self, loss: float) -> None:
-        self.losses.append(float(loss))
+        self.losses.append(check_real("loss", loss))
         self.value, self.fit = None, None
         n = len(self.losses)
         w = min(self.window, n - 1)

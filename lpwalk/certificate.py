@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ._io import atomic_write_json, atomic_write_npz, read_npz
+from ._validation import check_time_limit
 from .errors import CertificateError, LPWalkError
 from .network import ReLUNetwork
 from .problem import LayerwiseL1Problem
@@ -306,10 +307,14 @@ class Certificate:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no such file: {os.fspath(path)!r}")
+        if path.is_dir():
+            raise CertificateError(f"{os.fspath(path)!r} is a folder, expected a certificate JSON file")
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CertificateError(f"{os.fspath(path)!r} is not a JSON document: {exc}") from None
+        except OSError as exc:
+            raise CertificateError(f"could not read {os.fspath(path)!r}: {exc.strerror or exc}") from None
         return _parse(doc)
 
 
@@ -599,6 +604,11 @@ def verify(cert, problem, exact: bool = False, time_limit: float | None = None) 
         Never raises for a bad certificate or problem file: those are
         ``"invalid"`` with the reason.
 
+    Raises
+    ------
+    ValueError, TypeError
+        ``time_limit`` is not None or a positive number of seconds.
+
     Notes
     -----
     *Structure* (both modes).  The fingerprint and the problem summary must
@@ -637,6 +647,7 @@ def verify(cert, problem, exact: bool = False, time_limit: float | None = None) 
     :math:`g\cdot\rho` is read off :math:`\pi = J^{-T} g`: one exact solve
     replaces ``2n`` right-hand sides.
     """
+    time_limit = check_time_limit("time_limit", time_limit)
     try:
         cert = _as_certificate(cert)
     except (FileNotFoundError, CertificateError, TypeError) as exc:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 
-from .cli import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, info, subcommand
+from .cli import (EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, _nonnegative_float, _positive_float, _positive_int,
+                  info, subcommand)
 
 __all__: list = []
 
@@ -25,7 +26,7 @@ def _add_certify_arguments(parser: argparse.ArgumentParser) -> None:
                         help="problem file: network, layer, X and y (.npz)")
     parser.add_argument("--exact", action="store_true",
                         help="decide in rational arithmetic (a nondegenerate vertex that passes is 'proved')")
-    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--time-limit", type=_positive_float, default=None, metavar="SECONDS",
                         help="seconds for the complete MILP test at degenerate vertices")
 
 
@@ -41,15 +42,18 @@ def _run_certify(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ exact
 def _add_exact_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--instances", type=int, default=6, help="random instances (default: 6)")
-    parser.add_argument("--starts", type=int, default=30, help="random starts per instance (default: 30)")
-    parser.add_argument("--inputs", type=int, default=1, help="network inputs n0 (default: 1)")
-    parser.add_argument("--width", type=int, default=3, help="hidden width (default: 3)")
-    parser.add_argument("--samples", type=int, default=10, help="samples N (default: 10)")
-    parser.add_argument("--layer", type=int, default=0, help="trainable layer, 0 or 1 (default: 0)")
-    parser.add_argument("--box", type=float, default=4.0,
+    parser.add_argument("--instances", type=_positive_int, default=6, help="random instances (default: 6)")
+    parser.add_argument("--starts", type=_positive_int, default=30,
+                        help="random starts per instance (default: 30)")
+    parser.add_argument("--inputs", type=_positive_int, default=1, help="network inputs n0 (default: 1)")
+    parser.add_argument("--width", type=_positive_int, default=3, help="hidden width (default: 3)")
+    parser.add_argument("--samples", type=_positive_int, default=10, help="samples N (default: 10)")
+    parser.add_argument("--layer", type=int, choices=(0, 1), default=0,
+                        help="trainable layer, 0 or 1 (default: 0)")
+    parser.add_argument("--box", type=_positive_float, default=4.0,
                         help="B: global minimum over ||theta||_inf <= B, starts drawn in the box (default: 4)")
-    parser.add_argument("--noise", type=float, default=0.1, help="target noise level (default: 0.1)")
+    parser.add_argument("--noise", type=_nonnegative_float, default=0.1,
+                        help="target noise level (default: 0.1)")
     parser.add_argument("--certify", choices=("exact", "float", "none"), default="exact",
                         help="how each walker minimum is re-checked (default: exact)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

@@ -77,6 +77,8 @@ def lad_fit(X, y, *, fit_intercept: bool = True, start=None, **walk_options):
     (array([1.]), 0.0, 7.0)
     """
     X, y = _check_xy(X, y)
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept must be True or False, got {type(fit_intercept).__name__}")
     p = X.shape[1]
     # a linear model; without an intercept its bias stays fixed at 0 (train_bias=False)
     net = ReLUNetwork([np.zeros((1, p))], [np.zeros(1)])
@@ -171,7 +173,12 @@ class LADRegressor:
     def score(self, X, y) -> float:
         """Coefficient of determination R² of the prediction (scikit-learn's regressor score)."""
         y = as_finite_array("y", y, ndim=1)
-        resid = y - self.predict(X)
+        pred = self.predict(X)
+        if y.shape[0] != pred.shape[0]:
+            raise ValueError(f"X and y have inconsistent numbers of samples: [{pred.shape[0]}, {y.shape[0]}]")
+        if y.shape[0] == 0:
+            raise ValueError("X has no rows: the score needs at least one sample")
+        resid = y - pred
         total = ((y - y.mean()) ** 2).sum()
         return float(1.0 - (resid**2).sum() / total) if total > 0 else 0.0
 

@@ -11,13 +11,14 @@ DESIGN §1 (Hinz & van de Geer, *Deep ReLU Programming*, arXiv 2011.14895).
 
 from __future__ import annotations
 
+import numbers
 import os
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from ._validation import as_finite_array, check_index
+from ._validation import as_finite_array, check_index, check_real, make_rng
 
 __all__ = ["ReLUNetwork"]
 
@@ -115,12 +116,19 @@ class ReLUNetwork:
         seed : int or numpy Generator, optional
             Reproducible when given.
         """
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            raise TypeError(f"sizes must be a sequence of integers, got {type(sizes).__name__}")
+        sizes = list(sizes)
+        bad = [s for s in sizes if isinstance(s, bool) or not isinstance(s, numbers.Integral)]
+        if bad:
+            raise TypeError(f"sizes must be integers, got {bad[0]!r} in {sizes}")
         sizes = [int(s) for s in sizes]
+        bias_scale = check_real("bias_scale", bias_scale, low=0.0)
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must be at least [n_inputs, 1] with positive entries, got {sizes}")
         if sizes[-1] != 1:
             raise ValueError(f"the last size must be 1 (scalar output), got {sizes[-1]}")
-        rng = np.random.default_rng(seed)
+        rng = make_rng("seed", seed)
         weights = [
             rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_out, fan_in))
             for fan_in, fan_out in zip(sizes[:-1], sizes[1:])

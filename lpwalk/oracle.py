@@ -48,6 +48,7 @@ import highspy
 
 from . import tolerances
 from .errors import OracleError
+from ._validation import check_time_limit
 from .problem import Evaluation, LayerwiseL1Problem
 from .results import LocalMinCertificate, LocalMinStatus
 
@@ -422,7 +423,14 @@ def _map_status(model_status) -> OracleStatus:
 
 
 # ============================================================== region algebra
+def _check_problem(prob) -> LayerwiseL1Problem:
+    if not isinstance(prob, LayerwiseL1Problem):
+        raise TypeError(f"prob must be a LayerwiseL1Problem, got {type(prob).__name__}")
+    return prob
+
+
 def _check_sides(prob: LayerwiseL1Problem, sides) -> np.ndarray:
+    _check_problem(prob)
     arr = np.asarray(sides)
     if arr.shape != (prob.n_constraints,):
         raise ValueError(
@@ -483,6 +491,7 @@ def region_violation(prob: LayerwiseL1Problem, theta, sides) -> float:
     at most :data:`lpwalk.tolerances.ORACLE_FEAS_RTOL`.  A violation with a zero
     scale counts as infinite.
     """
+    _check_problem(prob)
     sides = _check_sides(prob, sides)
     ev = prob.evaluate(theta)
     wrong = np.maximum(-sides * ev.values, 0.0)
@@ -569,6 +578,8 @@ def solve_region(prob: LayerwiseL1Problem, theta, sides=None, *, polish: bool = 
     >>> sol.status.value, sol.loss <= prob.loss(prob.theta0) + 1e-12
     ('optimal', True)
     """
+    _check_problem(prob)
+    time_limit = check_time_limit("time_limit", time_limit)
     theta = prob.check_theta(theta)
     sides = prob.sides(theta) if sides is None else _check_sides(prob, sides)
     G, c0, c0_scale = region_affine(prob, sides)
@@ -748,6 +759,7 @@ def certify_vertex(prob: LayerwiseL1Problem, theta) -> VertexCertificate:
     :func:`lpwalk.tolerances.numerical_rank`.  A tight constraint with a zero
     gradient (constant zero on the region) makes the point degenerate.
     """
+    _check_problem(prob)
     ev = prob.evaluate(theta)
     tight = ev.tight_ids
     vr = prob.vertex_rank_at(ev)
@@ -790,6 +802,7 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
     -------
     AdjacencyCertificate
     """
+    _check_problem(prob)
     a = prob.check_theta(a, "a")
     b = prob.check_theta(b, "b")
     mid = 0.5 * (a + b)
@@ -912,6 +925,8 @@ def certify_local_min(prob: LayerwiseL1Problem, theta, method: str = "auto", *,
     ``-MILP_PHI_RTOL`` certifies a local minimum; anything else is
     ``INCONCLUSIVE`` — never a local minimum.
     """
+    _check_problem(prob)
+    time_limit = check_time_limit("time_limit", time_limit)
     if method not in ("auto", "rays", "milp"):
         raise ValueError(f"method must be 'auto', 'rays' or 'milp', got {method!r}")
     theta = prob.check_theta(theta)
@@ -940,6 +955,7 @@ def edge_rays(prob: LayerwiseL1Problem, theta) -> tuple[np.ndarray, np.ndarray, 
     OracleError
         θ is not a nondegenerate vertex.
     """
+    _check_problem(prob)
     vc = certify_vertex(prob, theta)
     if not vc.is_vertex or vc.degenerate:
         raise OracleError(f"edge rays exist only at a nondegenerate vertex; θ is a {vc.reason}")
@@ -1266,6 +1282,8 @@ def global_min(prob: LayerwiseL1Problem, box: float, time_limit: float | None = 
     .. [1] P. Hinz and S. van de Geer, *Deep ReLU Programming*, arXiv 2011.14895.
     .. [2] Q. Huangfu and J. A. J. Hall, Math. Prog. Comp. 10 (2018) 119–142.
     """
+    _check_problem(prob)
+    time_limit = check_time_limit("time_limit", time_limit)
     try:
         B = float(box)
     except (TypeError, ValueError):

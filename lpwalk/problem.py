@@ -124,6 +124,8 @@ class LayerwiseL1Problem:
     def __init__(self, network: ReLUNetwork, X, y, layer: int, train_bias: bool = True):
         if not isinstance(network, ReLUNetwork):
             raise TypeError(f"network must be a ReLUNetwork, got {type(network).__name__}")
+        if not isinstance(train_bias, (bool, np.bool_)):
+            raise TypeError(f"train_bias must be True or False, got {type(train_bias).__name__}")
         X = as_finite_array("X", X, ndim=2)
         if X.shape[0] == 0:
             raise ValueError("X has no rows (N = 0): the loss needs at least one sample")
@@ -369,6 +371,8 @@ class LayerwiseL1Problem:
 
     def sides(self, theta_or_eval, tight_side: int = 1) -> np.ndarray:
         """The pattern at θ: ``+1``/``-1`` per constraint; tight ones get ``tight_side``."""
+        if tight_side not in (-1, 0, 1) or isinstance(tight_side, bool):
+            raise ValueError(f"tight_side must be +1, -1 or 0, got {tight_side!r}")
         ev = self._as_evaluation(theta_or_eval)
         sides = np.where(ev.values > 0, 1, -1).astype(np.int8)
         sides[ev.tight] = np.int8(tight_side)
@@ -378,9 +382,27 @@ class LayerwiseL1Problem:
         """Signs at θ: ``+1``, ``-1``, or ``0`` for a tight constraint."""
         return self.sides(self.evaluate(theta), tight_side=0)
 
+    def _check_sides(self, sides) -> np.ndarray:
+        """A side array of shape ``(n_constraints,)`` (any real or bool dtype), or raise."""
+        arr = np.asarray(sides)
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+            raise TypeError(f"sides must be a numeric array, got dtype {arr.dtype}")
+        if arr.shape != (self.n_constraints,):
+            raise ValueError(
+                f"sides must have shape ({self.n_constraints},) (one side per constraint), got {arr.shape}"
+            )
+        return arr
+
+    def _check_directions(self, d) -> np.ndarray:
+        """``d`` of shape ``(n,)`` or ``(K, n)``, finite, or raise naming it."""
+        d = as_finite_array("d", d)
+        if d.ndim not in (1, 2) or d.shape[-1] != self.n_params:
+            raise ValueError(f"d must have shape ({self.n_params},) or (K, {self.n_params}), got {d.shape}")
+        return d
+
     def activation_masks(self, sides) -> list:
         """``D_l`` (bool, shape ``(N, n_l)``) for every activation layer, from a side array."""
-        sides = np.asarray(sides)
+        sides = self._check_sides(sides)
         return [
             sides[self.offsets[t] : self.offsets[t + 1]].reshape(self.n_samples, w) > 0
             for t, w in enumerate(self.activation_widths)
@@ -389,7 +411,7 @@ class LayerwiseL1Problem:
     # ------------------------------------------------------- tangents (forward mode)
     def first_layer_tangent(self, d) -> np.ndarray:
         """:math:`dz^{(k)} = \\tilde H\\, d_{\\cdot}^T`: shape ``(N, m)``, or ``(K, N, m)`` for ``d`` of shape ``(K, n)``."""
-        d = np.asarray(d, dtype=float)
+        d = self._check_directions(d)
         if d.ndim == 1:
             return self.features_tilde @ d.reshape(self.n_neurons, self.p).T
         Dm = d.reshape(d.shape[0], self.n_neurons, self.p)
@@ -447,11 +469,9 @@ class LayerwiseL1Problem:
         return self._phi_parts(ev, d)[1]
 
     def _phi_parts(self, ev: Evaluation, d, chunk: int = 64):
-        d = np.asarray(d, dtype=float)
+        d = self._check_directions(d)
         single = d.ndim == 1
         D2 = d[None, :] if single else d
-        if D2.ndim != 2 or D2.shape[1] != self.n_params:
-            raise ValueError(f"d must have shape ({self.n_params},) or (K, {self.n_params}), got {d.shape}")
         masks = self.activation_masks(ev.values > 0)
         tmasks = self.activation_masks(ev.tight)
         abs_masks = [m | t for m, t in zip(masks, tmasks)]
@@ -528,6 +548,7 @@ class LayerwiseL1Problem:
 
     def loss_gradient(self, sides) -> np.ndarray:
         r"""Gradient of :math:`\ell_R(\theta) = \sum_i \sigma_i r_i(\theta)` on the region of ``sides``."""
+        sides = self._check_sides(sides)
         U = self.residual_coefficients(sides)
         sigma = np.asarray(sides[self.residual_offset :], dtype=float)
         return ((U * sigma[:, None]).T @ self.features_tilde).ravel()

@@ -33,6 +33,7 @@ import numpy as np
 
 from . import oracle, tolerances
 from .certificate import from_walk, verify
+from ._validation import check_index, check_real, check_time_limit, make_rng
 from .errors import NumericalError
 from .network import ReLUNetwork
 from .problem import LayerwiseL1Problem
@@ -228,10 +229,15 @@ def _fmt(x) -> str:
 def make_instance(rng: np.random.Generator, inputs: int, width: int, samples: int, layer: int,
                   box: float, noise: float = 0.1) -> LayerwiseL1Problem:
     """One random instance of the study family (see the module docstring)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    for name, value in (("inputs", inputs), ("width", width), ("samples", samples)):
+        _check_positive_int(name, value)
+    layer = check_index("layer", layer, 0, 1)
+    box = check_real("box", box, low=0.0, strict=True)
+    noise = check_real("noise", noise, low=0.0)
     sizes = [inputs, width, 1]
     net = ReLUNetwork.random(sizes, seed=rng)
-    if not 0 <= layer <= net.output_layer:
-        raise ValueError(f"layer must be 0 or 1 for a network {sizes}, got {layer}")
     X = rng.uniform(-1.0, 1.0, size=(samples, inputs))
     w = net.weights[layer]
     teacher = net.with_layer(layer, rng.uniform(-box / 2, box / 2, size=w.shape),
@@ -295,6 +301,9 @@ def exact_study(instances: int = 6, starts: int = 30, inputs: int = 1, width: in
     inputs = _check_positive_int("inputs", inputs)
     width = _check_positive_int("width", width)
     samples = _check_positive_int("samples", samples)
+    layer = check_index("layer", layer, 0, 1)
+    noise = check_real("noise", noise, low=0.0)
+    time_limit = check_time_limit("time_limit", time_limit)
     if certify not in ("exact", "float", "none"):
         raise ValueError(f"certify must be 'exact', 'float' or 'none', got {certify!r}")
     try:
@@ -304,7 +313,7 @@ def exact_study(instances: int = 6, starts: int = 30, inputs: int = 1, width: in
     if not np.isfinite(B) or B <= 0:
         raise ValueError(f"box must be a positive finite number, got {box!r}")
     t_start = time.perf_counter()
-    rng = np.random.default_rng(seed)
+    rng = make_rng("seed", seed)
     summaries, outcomes = [], []
     for inst in range(instances):
         prob = make_instance(rng, inputs, width, samples, layer, B, noise)

@@ -47,6 +47,7 @@ import numpy as np
 
 from . import analysis
 from ._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ._validation import check_count, check_real, check_time_limit
 
 __all__ = [
     "StudyConfig",
@@ -98,11 +99,28 @@ class StudyConfig:
     radius_fraction: float = 0.02
 
     def check(self) -> "StudyConfig":
+        """Return the configuration unchanged, or raise naming the first setting that is out of range."""
         if not self.seeds or not self.widths:
             raise ValueError("seeds and widths must not be empty")
-        if self.layer not in (0, 1):
+        for seed in self.seeds:
+            check_count("seeds", seed, minimum=0)
+        for width in self.widths:
+            check_count("widths", width, minimum=1)
+        if isinstance(self.layer, bool) or self.layer not in (0, 1):
             raise ValueError(f"layer must be 0 (hidden) or 1 (output) for the [inputs, width, 1] "
-                             f"networks of the study, got {self.layer}")
+                             f"networks of the study, got {self.layer!r}")
+        check_count("samples", self.samples, minimum=1)
+        check_count("inputs", self.inputs, minimum=1)
+        check_count("max_pivots", self.max_pivots, minimum=1)
+        check_count("min_pivots", self.min_pivots, minimum=0)
+        check_real("noise", self.noise, low=0.0)
+        if check_time_limit("time_limit", self.time_limit) is None:
+            raise ValueError("time_limit must be a positive number of seconds, got None")
+        check_real("window_fraction", self.window_fraction, low=0.0, strict=True)
+        check_real("radius_fraction", self.radius_fraction, low=0.0, strict=True)
+        for f in self.fractions:
+            if not 0.0 <= check_real("fractions", f) <= 1.0:
+                raise ValueError(f"fractions must lie in [0, 1], got {f!r}")
         bad = [k for k in self.data_kinds if k not in DATA_KINDS]
         if bad or not self.data_kinds:
             raise ValueError(f"data_kinds must be a non-empty subset of {DATA_KINDS}, got {self.data_kinds}")
@@ -185,6 +203,9 @@ def _series(prob, result, cfg: StudyConfig, seed: int) -> dict:
 
 def walk_metrics(series: dict, cfg: StudyConfig) -> dict:
     """The per-walk numbers of the report, from the per-vertex series alone (module docstring)."""
+    missing = [c for c in ("loss", "step_length", "crossing_density", "dist_to_final") if c not in series]
+    if missing:
+        raise ValueError(f"series misses the columns {missing}")
     loss = np.asarray(series["loss"], dtype=float)
     T = loss.shape[0] - 1
     W = max(cfg.min_window, int(round(cfg.window_fraction * T)))
@@ -238,6 +259,8 @@ def run_trajectory_study(cfg: StudyConfig, log=None) -> StudyResult:
     from .results import WalkStatus
     from .walker import walk
 
+    if not isinstance(cfg, StudyConfig):
+        raise TypeError(f"cfg must be a StudyConfig, got {type(cfg).__name__}")
     cfg.check()
     t0 = time.perf_counter()
     records = []
@@ -366,13 +389,31 @@ def _pivots_csv(records) -> str:
 
 def read_pivots_csv(path) -> dict:
     """``{(data, width, seed): {column: array}}`` from ``pivots.csv`` (for re-analysis)."""
+    name = str(path)
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no such file: {name!r}")
+    if Path(path).is_dir():
+        raise ValueError(f"{name!r} is a folder, expected pivots.csv")
     out: dict = {}
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            key = (row["data"], int(row["width"]), int(row["seed"]))
-            d = out.setdefault(key, {"status": row["status"], "eligible": bool(int(row["eligible"]))})
-            for col in PIVOT_COLUMNS[5:]:
-                d.setdefault(col, []).append(float(row[col]))
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in PIVOT_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ValueError(f"{name!r} is not a pivots.csv file: missing columns {missing}")
+            for row in reader:
+                where = f"{name!r} line {reader.line_num}"
+                try:
+                    key = (row["data"], int(row["width"]), int(row["seed"]))
+                    d = out.setdefault(key, {"status": row["status"], "eligible": bool(int(row["eligible"]))})
+                    for col in PIVOT_COLUMNS[5:]:
+                        d.setdefault(col, []).append(float(row[col]))
+                except (TypeError, ValueError):
+                    raise ValueError(f"{where}: a cell is missing or not a number") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"could not parse {name!r} as CSV: {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"could not read {name!r}: {exc.strerror or exc}") from None
     for d in out.values():
         for col in PIVOT_COLUMNS[5:]:
             d[col] = np.asarray(d[col])
@@ -581,6 +622,8 @@ def _json_ready(obj):
 def write_study_report(result: StudyResult, out_dir) -> list[str]:
     """Write ``report.md``, ``decay.png``, ``estimate.png``, ``density.png``, ``pivots.csv``, ``walks.csv``
     and ``summary.json`` into ``out_dir`` (each atomically); returns the file names."""
+    if not isinstance(result, StudyResult):
+        raise TypeError(f"result must be a StudyResult, got {type(result).__name__}")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {str(out_dir)!r} exists and is not a folder")
