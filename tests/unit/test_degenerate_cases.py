@@ -261,3 +261,24 @@ def test_collinear_features_walk_ends_at_a_vertex():
     assert res.status is WalkStatus.LOCAL_MIN
     assert oracle.certify_local_min(prob, res.theta, method="milp").is_local_min
     assert oracle.certify_vertex(prob, res.theta).is_vertex
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="walker bug: a singular basis update puts NaN into "
+                   "theta (Jacobian inverse refine step), and the walk raises 'theta contains NaN or inf'")
+def test_generic_data_times_1e6_walks_without_nan():
+    """A 1-3-4-1 network, first layer, 3 generic samples scaled by 1e6 (found by the fuzz campaign, ``huge_scale``)."""
+    W = [np.array([[-1.6151624282390735], [-1.512270294472572], [-1.070923836333478]]),
+         np.array([[0.6276067361082279, -0.8474707583370692, -0.8377551596937465],
+                   [-0.32057228257546583, 1.1330759384609495, -0.7490955723646096],
+                   [-0.5688784944924203, 0.1578360636267529, 0.11810799130180998],
+                   [0.3152442354324938, -0.4658835944864426, -0.7639008383110071]]),
+         np.array([[-0.9443534513392285, 0.23300569593740456, -0.14675381152699918, 0.30177278974800853]])]
+    b = [np.array([120692.79259622912, -230696.91906210344, -81382.93593095847]),
+         np.array([12600.484068146177, -196066.3670152536, -165754.02585596178, -257317.24924422495]),
+         np.array([-235879.38580186397])]
+    X = np.array([[-1090893.374980342], [-830744.48311889], [818844.5890395064]])
+    y = np.array([-1421894.9973083222, 476075.43318256474, -5787.742713912358])
+    prob = LayerwiseL1Problem(ReLUNetwork(W, b), X, y, layer=0)
+    res = walk(prob, max_pivots=PIVOT_CAP, time_limit=30.0)
+    assert res.status is WalkStatus.LOCAL_MIN, res.message
