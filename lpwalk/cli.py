@@ -249,23 +249,49 @@ def _nonnegative_float(text: str) -> float:
     return value
 
 
+#: Defaults of the walk options; they are None after parsing when not given, so that
+#: ``walk --resume`` can tell an option given on its command line from a default.
+WALK_DEFAULTS = {"max_pivots": 100_000, "pricing": "steepest", "record": "stops",
+                 "out": "lpwalk-out", "checkpoint_every": 2.0}
+
+
 def add_walk_arguments(parser: argparse.ArgumentParser, time_limit: float | None = None) -> None:
-    """``--max-pivots``, ``--time-limit``, ``--pricing``, ``--record``, ``--progress`` and ``--out``."""
-    parser.add_argument("--max-pivots", type=_nonnegative_int, default=100_000, metavar="N",
+    """``--max-pivots``, ``--time-limit``, ``--pricing``, ``--record``, ``--progress``, ``--out``
+    and ``--checkpoint-every``.
+
+    Options not given are None after parsing; :func:`resolve_walk_options`
+    fills in the defaults (``time_limit`` here is the default time limit).
+    """
+    parser.set_defaults(_default_time_limit=time_limit)
+    parser.add_argument("--max-pivots", type=_nonnegative_int, default=None, metavar="N",
                         help="stop after N pivots (default: 100000)")
     default = "none" if time_limit is None else f"{time_limit:g}"
-    parser.add_argument("--time-limit", type=_positive_float, default=time_limit, metavar="SECONDS",
+    parser.add_argument("--time-limit", type=_positive_float, default=None, metavar="SECONDS",
                         help=f"stop after this many seconds (default: {default})")
-    parser.add_argument("--pricing", choices=("steepest", "dantzig", "bland"), default="steepest",
+    parser.add_argument("--pricing", choices=("steepest", "dantzig", "bland"), default=None,
                         help="entering-ray rule (default: steepest)")
-    parser.add_argument("--record", choices=("stops", "all"), default="stops",
+    parser.add_argument("--record", choices=("stops", "all"), default=None,
                         help="trajectory: the stop vertex of each pivot, or also every "
                         "breakpoint crossed inside long steps (default: stops)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="show pivots and loss on stderr while walking "
                         "(default: on when stderr is a terminal)")
-    parser.add_argument("--out", metavar="DIR", default="lpwalk-out",
-                        help="output folder, created if missing (default: lpwalk-out)")
+    parser.add_argument("--out", metavar="DIR", default=None,
+                        help="output folder, created if missing (default: lpwalk-out); "
+                        "a checkpoint is kept in DIR/checkpoint/ while walking")
+    parser.add_argument("--checkpoint-every", type=_nonnegative_float, default=None,
+                        metavar="SECONDS",
+                        help="seconds between checkpoints in DIR/checkpoint/ (default: 2; "
+                        "0: at every pivot)")
+
+
+def resolve_walk_options(args: argparse.Namespace) -> None:
+    """Replace the walk options that were not given by their defaults."""
+    for name, value in WALK_DEFAULTS.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+    if args.time_limit is None:
+        args.time_limit = args._default_time_limit
 
 
 def _walk_settings(args: argparse.Namespace) -> dict:
@@ -274,27 +300,52 @@ def _walk_settings(args: argparse.Namespace) -> dict:
 
 
 def _run_walk_and_write(args, prob, start_network, *, command: str, instance: str,
-                        settings: dict, extra_files=None) -> int:
-    """Walk ``prob``, write the output folder, print the summary table; returns the exit code."""
+                        settings: dict, extra_files=None, resume=None) -> int:
+    """Walk ``prob``, write the output folder, print the summary table; returns the exit code.
+
+    While walking, a checkpoint is kept in ``args.out/checkpoint/``
+    (:class:`lpwalk.checkpoint.CheckpointWriter`); ``resume`` (a
+    :class:`lpwalk.checkpoint.LoadedCheckpoint` of that folder) continues it.
+    ``extra_files`` are written before the walk, so that they are there for
+    a run that is killed and resumed.
+    """
+    from .checkpoint import CheckpointWriter
     from .output import format_table, summary_rows, write_walk_outputs
     from .results import WalkStatus
     from .walker import walk
 
     from pathlib import Path
 
-    if Path(args.out).exists() and not Path(args.out).is_dir():
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
         raise ValueError(f"--out {args.out!r} exists and is not a folder")
+    writer = CheckpointWriter(out)
+    if resume is None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, write in (extra_files or {}).items():
+            write(out / name)
+        listed = list(extra_files or {})
+        writer.start(prob, {"command": command, "instance": instance, "settings": settings,
+                            "listed_files": listed})
+    else:
+        writer.continue_from(resume)
+        listed = list(resume.run.get("listed_files") or [])
     progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
-    info(f"walking layer {prob.layer}: {prob.n_params} parameters, {prob.n_constraints} "
+    verb = "walking" if resume is None else f"resuming at pivot {resume.checkpoint.state.pivots}:"
+    info(f"{verb} layer {prob.layer}: {prob.n_params} parameters, {prob.n_constraints} "
          f"constraints, N = {prob.n_samples} ({args.pricing} pricing)")
     result = walk(prob, pricing=args.pricing, max_pivots=args.max_pivots,
                   time_limit=args.time_limit, record=args.record, progress=False,
-                  seed=args.seed, on_pivot=_progress_with_estimate(progress))
+                  seed=None if resume is not None else args.seed,
+                  on_pivot=_progress_with_estimate(progress), on_checkpoint=writer.save,
+                  checkpoint_every=args.checkpoint_every,
+                  resume=None if resume is None else resume.checkpoint)
     _progress_with_estimate.close(result)
     if result.status is WalkStatus.INTERRUPTED:
-        info("interrupted: writing what was computed so far")
-    summary = write_walk_outputs(args.out, prob, result, start_network, command=command,
-                                 instance=instance, settings=settings, extra_files=extra_files)
+        info("interrupted: writing what was computed so far "
+             f"(continue with: lpwalk walk --resume {args.out})")
+    summary = write_walk_outputs(out, prob, result, start_network, command=command,
+                                 instance=instance, settings=settings, listed_files=listed)
     print(format_table(summary_rows(summary)), flush=True)
     if summary["certificate_error"]:
         info(f"error: the certificate could not be written: {summary['certificate_error']}")
@@ -399,6 +450,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     from .problem import LayerwiseL1Problem
 
+    resolve_walk_options(args)
     X, y, teacher, student = demo_instance(args.seed, args.samples, args.width, args.inputs,
                                            args.noise)
     prob = LayerwiseL1Problem(student, X, y, layer=0)
@@ -422,9 +474,19 @@ def _save_data(path, X, y) -> None:
 
 # ----------------------------------------------------------------------- walk
 def _add_walk_arguments(parser: argparse.ArgumentParser) -> None:
-    add_data_arguments(parser)
-    add_network_arguments(parser)
+    add_data_arguments(parser, required=False)
+    add_network_arguments(parser, required=False)
     add_walk_arguments(parser)
+    parser.add_argument("--resume", metavar="DIR", default=None,
+                        help="continue the walk whose output folder is DIR from its last "
+                        "checkpoint, to the result an uninterrupted run has; takes the problem "
+                        "and settings from DIR (--max-pivots and --time-limit may be given anew)")
+    # None when not given, so that --resume can refuse them
+    parser.set_defaults(layer=None, seed=None)
+
+
+#: options that define the problem or the walk, which ``walk --resume`` takes from the checkpoint
+_RESUME_FIXED = ("data", "target", "arch", "net", "layer", "seed", "pricing", "record", "out")
 
 
 @subcommand(
@@ -433,6 +495,15 @@ def _add_walk_arguments(parser: argparse.ArgumentParser) -> None:
     _add_walk_arguments,
 )
 def _run_walk(args: argparse.Namespace) -> int:
+    if args.resume is not None:
+        return _resume_walk(args)
+    if args.data is None:
+        raise ValueError("walk needs --data FILE (or --resume DIR to continue a walk)")
+    if args.arch is None and args.net is None:
+        raise ValueError("walk needs --arch WIDTHS or --net FILE")
+    args.layer = 0 if args.layer is None else args.layer
+    args.seed = 0 if args.seed is None else args.seed
+    resolve_walk_options(args)
     data, network, prob = problem_from_args(args)
     start = f"--net {args.net}" if args.net else f"random init, seed {args.seed}"
     sizes = "-".join(str(s) for s in network.sizes)
@@ -442,6 +513,35 @@ def _run_walk(args: argparse.Namespace) -> int:
                 "arch": args.arch, "net": args.net, "layer": prob.layer}
     return _run_walk_and_write(args, prob, network, command="walk", instance=instance,
                                settings=settings)
+
+
+def _resume_walk(args: argparse.Namespace) -> int:
+    """``walk --resume DIR``: continue the walk of DIR from its checkpoint and rewrite DIR."""
+    from .checkpoint import load_checkpoint
+
+    given = [name for name in _RESUME_FIXED if getattr(args, name, None) is not None]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ValueError(f"--resume takes the problem and the walk's settings from its folder; "
+                         f"do not give {flags}")
+    loaded = load_checkpoint(args.resume)
+    settings = dict(loaded.run.get("settings") or {})
+    args.out = args.resume
+    args.pricing = loaded.checkpoint.settings["pricing"]
+    args.record = loaded.checkpoint.settings["record"]
+    args.seed = settings.get("seed")
+    for name in ("max_pivots", "time_limit"):
+        if getattr(args, name) is None:
+            setattr(args, name, settings.get(name, WALK_DEFAULTS.get(name)))
+        settings[name] = getattr(args, name)
+    if args.max_pivots is None:
+        args.max_pivots = WALK_DEFAULTS["max_pivots"]
+    if args.checkpoint_every is None:
+        args.checkpoint_every = WALK_DEFAULTS["checkpoint_every"]
+    prob = loaded.problem
+    return _run_walk_and_write(args, prob, prob.base_network, command=loaded.run.get("command", "walk"),
+                               instance=loaded.run.get("instance", ""), settings=settings,
+                               resume=loaded)
 
 
 # ------------------------------------------------------------------------ lad

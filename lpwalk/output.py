@@ -177,7 +177,7 @@ def walk_summary(prob, result: WalkResult, *, command: str, instance: str,
 
 def write_walk_outputs(out_dir, prob, result: WalkResult, start_network, *, command: str,
                        instance: str, settings: dict | None = None, title: str | None = None,
-                       extra_files: dict | None = None) -> dict:
+                       extra_files: dict | None = None, listed_files=()) -> dict:
     """Write the output folder of a walk; returns the summary (also in ``summary.json``).
 
     Parameters
@@ -198,6 +198,9 @@ def write_walk_outputs(out_dir, prob, result: WalkResult, start_network, *, comm
         Figure title (default: ``instance`` and the status).
     extra_files : dict, optional
         ``{file name: callable(path)}`` written first (e.g. the demo's data).
+    listed_files : sequence of str
+        Files already in the folder that belong to the run (listed first in
+        ``files``).
 
     Returns
     -------
@@ -212,7 +215,7 @@ def write_walk_outputs(out_dir, prob, result: WalkResult, start_network, *, comm
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {os.fspath(out_dir)!r} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    files: list[str] = []
+    files: list[str] = list(listed_files)
     for name, writer in (extra_files or {}).items():
         writer(out_dir / name)
         files.append(name)

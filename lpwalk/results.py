@@ -139,6 +139,35 @@ class Trajectory:
     def __len__(self) -> int:
         return int(self.loss.shape[0])
 
+    @classmethod
+    def from_rows(cls, rows, n: int) -> "Trajectory":
+        """Build from entries ``(loss, theta, step_length, entering, leaving, crossed, kind, pivot, time)``."""
+        if not rows:
+            empty = np.zeros(0)
+            return cls(empty, np.zeros((0, n)), empty, empty.astype(np.int64), empty.astype(np.int64),
+                       empty.astype(np.int64), np.zeros(0, dtype="<U10"), empty.astype(np.int64), empty)
+        cols = list(zip(*rows))
+        return cls(
+            loss=np.array(cols[0], dtype=float),
+            theta=np.vstack(cols[1]).astype(float),
+            step_length=np.array(cols[2], dtype=float),
+            entering=np.array(cols[3], dtype=np.int64),
+            leaving=np.array(cols[4], dtype=np.int64),
+            crossed=np.array(cols[5], dtype=np.int64),
+            kind=np.array(cols[6], dtype="<U10"),
+            pivot=np.array(cols[7], dtype=np.int64),
+            time=np.array(cols[8], dtype=float),
+        )
+
+    def rows(self) -> list:
+        """The entries as tuples in the order of :meth:`from_rows` (its inverse)."""
+        return [
+            (float(self.loss[i]), np.array(self.theta[i], dtype=float), float(self.step_length[i]),
+             int(self.entering[i]), int(self.leaving[i]), int(self.crossed[i]), str(self.kind[i]),
+             int(self.pivot[i]), float(self.time[i]))
+            for i in range(len(self))
+        ]
+
     def vertices(self) -> "Trajectory":
         """The entries that are vertices (stop vertices and crossed breakpoints)."""
         keep = np.isin(self.kind, [EntryKind.VERTEX.value, EntryKind.BREAKPOINT.value])

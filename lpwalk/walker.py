@@ -73,6 +73,7 @@ import numpy as np
 
 from . import tolerances
 from ._events import EventQueue, crossing_times
+from .checkpoint import WalkCheckpoint, WalkState
 from .errors import NumericalError
 from .problem import LayerwiseL1Problem
 from .results import (
@@ -139,23 +140,8 @@ class _Recorder:
              int(crossed), str(kind), int(pivot), time.perf_counter() - self.t0)
         )
 
-    def freeze(self, n: int) -> Trajectory:
-        if not self.rows:
-            empty = np.zeros(0)
-            return Trajectory(empty, np.zeros((0, n)), empty, empty.astype(int), empty.astype(int),
-                              empty.astype(int), np.zeros(0, dtype="<U10"), empty.astype(int), empty)
-        cols = list(zip(*self.rows))
-        return Trajectory(
-            loss=np.array(cols[0]),
-            theta=np.vstack(cols[1]),
-            step_length=np.array(cols[2]),
-            entering=np.array(cols[3], dtype=np.int64),
-            leaving=np.array(cols[4], dtype=np.int64),
-            crossed=np.array(cols[5], dtype=np.int64),
-            kind=np.array(cols[6], dtype="<U10"),
-            pivot=np.array(cols[7], dtype=np.int64),
-            time=np.array(cols[8]),
-        )
+    def freeze(self, n: int, start: int = 0, stop: int | None = None) -> Trajectory:
+        return Trajectory.from_rows(self.rows[start:stop], n)
 
 
 class _Progress:
@@ -870,6 +856,9 @@ def walk(
     seed=None,
     on_pivot=None,
     max_zero_pivots: int | None = None,
+    on_checkpoint=None,
+    checkpoint_every: float = 2.0,
+    resume: WalkCheckpoint | None = None,
 ) -> WalkResult:
     r"""Walk from θ0 to a certified local minimum of the layer-wise L1 loss (Deep ReLU Simplex).
 
@@ -897,6 +886,22 @@ def walk(
     max_zero_pivots : int, optional
         Consecutive zero-length pivots before the complete test is asked
         (default ``10 n + 50``).
+    on_checkpoint : callable, optional
+        Called with a :class:`lpwalk.checkpoint.WalkCheckpoint` at a pivot
+        boundary whenever ``checkpoint_every`` seconds have passed since the
+        last one, and once more when the walk ends at a boundary (every status
+        but a Ctrl-C that arrives in the middle of a pivot).  Taking one copies
+        the basis state, not the trajectory.
+    checkpoint_every : float
+        Seconds between checkpoints (0: at every pivot).
+    resume : WalkCheckpoint, optional
+        Continue the walk a checkpoint was taken of, on the same problem and
+        with the same ``pricing``, ``record`` and ``max_zero_pivots`` (else
+        ``ValueError``).  The continued walk ends with the same θ, basis,
+        pivots and trajectory as the walk that was never stopped; ``theta0``
+        and ``seed`` must not be given (the state holds them).
+        ``max_pivots`` counts every pivot since the start, ``time_limit``
+        counts from this call.
 
     Returns
     -------
@@ -912,6 +917,8 @@ def walk(
     (``O(n^3)`` when basic activations need their flipped rays), no LP solve
     and no dense ``N x n`` matrix.  The loss never increases along the record.
     Ctrl-C ends the walk with status ``interrupted`` and the trajectory so far.
+    Checkpoints and ``resume`` (:mod:`lpwalk.checkpoint`) let a walk that was
+    stopped, interrupted or killed continue to the result it would have had.
 
     Examples
     --------
@@ -925,21 +932,55 @@ def walk(
     ('local_min', True)
     """
     theta = _check_walk_arguments(prob, theta0, pricing, max_pivots, time_limit, record)
+    max_zero = (10 * prob.n_params + 50) if max_zero_pivots is None else int(max_zero_pivots)
+    settings = {"pricing": pricing, "record": record, "max_zero_pivots": max_zero}
+    if on_checkpoint is not None and not callable(on_checkpoint):
+        raise TypeError(f"on_checkpoint must be callable, got {type(on_checkpoint).__name__}")
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, float)) \
+            or not checkpoint_every >= 0 or not np.isfinite(checkpoint_every):
+        raise ValueError(f"checkpoint_every must be a non-negative number of seconds, got {checkpoint_every!r}")
+    fingerprint = None
+    if resume is not None:
+        fingerprint = _check_resume(prob, resume, settings, theta0, seed)
+    elif on_checkpoint is not None:
+        from .certificate import fingerprint as problem_fingerprint
+
+        fingerprint = problem_fingerprint(prob)
+
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + float(time_limit)
     rng = None if seed is None else np.random.default_rng(seed)
     w = _Walk(prob, pricing, record)
     w.row_of = np.full(prob.n_constraints, -1, dtype=np.int64)
-    recorder = _Recorder(t0)
     bar = _Progress(progress)
-    initial_loss = prob.loss(theta)
-    recorder.add(theta, initial_loss, EntryKind.START.value)
-    max_zero = (10 * prob.n_params + 50) if max_zero_pivots is None else int(max_zero_pivots)
     pivots, zero_streak = 0, 0
     certificate = None
     status = None
     rejected: set = set()
     have_vertex = False
+    if resume is None:
+        recorder = _Recorder(t0)
+        initial_loss = prob.loss(theta)
+        recorder.add(theta, initial_loss, EntryKind.START.value)
+    else:
+        state = resume.state
+        recorder = _Recorder(t0 - state.elapsed)
+        recorder.rows = list(resume.entries[: resume.n_rows])
+        initial_loss = recorder.rows[0][0]
+        rng = _restore(w, state)
+        pivots, zero_streak = state.pivots, state.zero_streak
+        rejected = {(int(q), int(side)) for q, side in state.rejected}
+        have_vertex = True
+    last_checkpoint = time.perf_counter()
+    # True from the top of the pivot loop until the first change to the basis state:
+    # only then is the state one a checkpoint can continue from
+    at_boundary = False
+
+    def checkpoint(final_status=None):
+        nonlocal last_checkpoint
+        on_checkpoint(_snapshot(w, prob, recorder, settings, fingerprint, pivots, zero_streak,
+                                rejected, rng, final_status))
+        last_checkpoint = time.perf_counter()
 
     def enter_vertex(theta_new, basis, sides, kind):
         w.set_vertex(theta_new, basis, sides)
@@ -948,11 +989,15 @@ def walk(
         recorder.add(w.theta, w.ev.loss, kind, pivot=pivots)
 
     try:
-        theta_v, basis, sides = w.reach_vertex(theta, recorder, pivots, rng, deadline)
-        enter_vertex(theta_v, basis, sides, EntryKind.VERTEX.value)
-        have_vertex = True
+        if not have_vertex:
+            theta_v, basis, sides = w.reach_vertex(theta, recorder, pivots, rng, deadline)
+            enter_vertex(theta_v, basis, sides, EntryKind.VERTEX.value)
+            have_vertex = True
         bar.update(pivots, w.ev.loss, force=True)
         while True:
+            at_boundary = True
+            if on_checkpoint is not None and time.perf_counter() - last_checkpoint >= checkpoint_every:
+                checkpoint()
             if pivots >= max_pivots:
                 status = WalkStatus.MAX_PIVOTS
                 break
@@ -973,6 +1018,7 @@ def walk(
                         if (int(priced["ids"][k]), int(priced["side"][k])) in rejected:
                             cert, k = None, None
                         else:
+                            at_boundary = False
                             w.refactor()
                 if cert is None:
                     remaining = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
@@ -988,6 +1034,7 @@ def walk(
                     certificate = None if timed_out else cert
                     break
                 if k is None:
+                    at_boundary = False
                     out = w.line_search(w.theta, cert.descent, w.sides.copy(),
                                         np.zeros(prob.n_constraints, dtype=bool), "descent",
                                         recorder=recorder, pivot=pivots)
@@ -1003,6 +1050,7 @@ def walk(
                     zero_streak = 0
                     rejected.clear()
                     continue
+            at_boundary = False
             row, side = int(priced["row"][k]), int(priced["side"][k])
             q = int(w.basis[row])
             saved_sides = w.sides.copy()
@@ -1046,7 +1094,7 @@ def walk(
             bar.update(pivots, w.ev.loss)
             if on_pivot is not None:
                 on_pivot(PivotInfo(pivots, w.ev.loss, w.theta.copy(), recorder.rows[-1][2], e, q,
-                                   out.crossed, time.perf_counter() - t0))
+                                   out.crossed, time.perf_counter() - recorder.t0))
             if w.prune_collapsed(w.theta, w.ev)[1]:
                 # the step ended where a neuron collapsed: prune it and reach a vertex again
                 theta_v, basis, sides = w.reach_vertex(w.theta, recorder, pivots, rng, deadline)
@@ -1061,6 +1109,8 @@ def walk(
         bar.update(pivots, w.ev.loss if w.ev is not None else initial_loss, force=True)
         bar.close()
 
+    if on_checkpoint is not None and have_vertex and at_boundary:
+        checkpoint(status)
     final_theta = w.theta if have_vertex else np.array(recorder.rows[-1][1])
     final_loss = float(w.ev.loss) if have_vertex else float(recorder.rows[-1][0])
     message = _message(status, pivots, certificate)
@@ -1075,8 +1125,75 @@ def walk(
         basis=tuple(int(b) for b in w.basis) if have_vertex else (),
         trajectory=recorder.freeze(prob.n_params),
         certificate=certificate,
-        elapsed=time.perf_counter() - t0,
+        elapsed=time.perf_counter() - recorder.t0,
     )
+
+
+def _check_resume(prob, resume, settings, theta0, seed) -> str:
+    """Refuse a checkpoint of another problem or other settings; returns the problem's fingerprint."""
+    from .certificate import fingerprint as problem_fingerprint
+
+    if not isinstance(resume, WalkCheckpoint):
+        raise TypeError(f"resume must be a WalkCheckpoint, got {type(resume).__name__}")
+    if theta0 is not None or seed is not None:
+        raise ValueError("resume continues a walk from its checkpoint: do not give theta0 or seed")
+    if (resume.n_params, resume.n_constraints) != (prob.n_params, prob.n_constraints):
+        raise ValueError(
+            f"resume: the checkpoint is of a problem with {resume.n_params} parameters and "
+            f"{resume.n_constraints} constraints, this one has {prob.n_params} and {prob.n_constraints}")
+    fingerprint = problem_fingerprint(prob)
+    if resume.fingerprint != fingerprint:
+        raise ValueError("resume: the checkpoint is of another problem (fingerprints differ)")
+    for key, value in settings.items():
+        if resume.settings.get(key) != value:
+            raise ValueError(f"resume: the walk was run with {key}={resume.settings.get(key)!r}; "
+                             f"continue it with the same (got {value!r})")
+    if resume.n_rows < 1:
+        raise ValueError("resume: the checkpoint holds no trajectory")
+    return fingerprint
+
+
+def _snapshot(w, prob, recorder, settings, fingerprint, pivots, zero_streak, rejected, rng,
+              status) -> WalkCheckpoint:
+    """The state at a pivot boundary (copies of the basis state; the trajectory list is shared)."""
+    state = WalkState(
+        theta=np.array(w.theta, dtype=float), sides=w.sides.copy(), basis=w.basis.copy(),
+        J=w.J.copy(), Jinv=w.Jinv.copy(), updates=int(w.updates), pins=w.pins.copy(),
+        pin_origin=w.pin_origin.copy(), versions=w.versions.copy(),
+        total_crossed=int(w.total_crossed), pivots=int(pivots), zero_streak=int(zero_streak),
+        rejected=np.array(sorted(rejected), dtype=np.int64).reshape(-1, 2),
+        rng_state=None if rng is None else rng.bit_generator.state,
+        elapsed=time.perf_counter() - recorder.t0,
+    )
+    return WalkCheckpoint(state=state, entries=recorder.rows, n_rows=len(recorder.rows),
+                          settings=dict(settings), fingerprint=fingerprint, n_params=prob.n_params,
+                          n_constraints=prob.n_constraints, status=status)
+
+
+def _restore(w: "_Walk", state: WalkState):
+    """Put ``w`` in the state of a checkpoint; returns the random generator (or None)."""
+    prob = w.prob
+    w.pins = np.array(state.pins, dtype=float).reshape(-1, prob.n_params)
+    w.n_basic = w.n - w.pins.shape[0]
+    w.theta = np.array(state.theta, dtype=float)
+    w.pin_origin = np.array(state.pin_origin, dtype=float)
+    w.basis = np.array(state.basis, dtype=np.int64)
+    w.basic_mask = np.zeros(prob.n_constraints, dtype=bool)
+    w.basic_mask[w.basis] = True
+    w.row_of[:] = -1
+    w.row_of[w.basis] = np.arange(w.basis.size)
+    w.sides = np.array(state.sides)  # the dtype of the walk's own side arrays
+    w.J = np.array(state.J, dtype=float)
+    w.Jinv = np.array(state.Jinv, dtype=float)
+    w.updates = int(state.updates)
+    w.versions[:] = state.versions
+    w.total_crossed = int(state.total_crossed)
+    w.ev = prob.evaluate(w.theta)
+    if state.rng_state is None:
+        return None
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state.rng_state
+    return rng
 
 
 def _message(status, pivots, certificate) -> str:
