@@ -415,6 +415,9 @@ def demo_instance(seed: int = 0, samples: int = 200, width: int = 8, inputs: int
 
     from .network import ReLUNetwork
 
+    from ._validation import check_count
+
+    seed = check_count("seed", seed)
     sizes = [inputs, width, 1]
     rng = np.random.default_rng([seed, 0])
     X = rng.uniform(-1.0, 1.0, size=(samples, inputs))
@@ -623,9 +626,22 @@ def _run_lad(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------- main
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``error: ...`` line on stderr, exit code 2.
+
+    argparse's own form (the usage block, then ``PROG: error: ...``) is
+    several lines; every other input error of the CLI is one line, so this
+    one is too, with a pointer to ``--help`` instead of the usage block.
+    Subparsers inherit the class (``add_subparsers`` uses ``type(self)``).
+    """
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrorParser(
         prog="lpwalk",
         description="Exact, certified study of layer-wise L1 loss landscapes of ReLU networks.",
         epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or input error.",

@@ -65,6 +65,7 @@ P. Hinz and S. van de Geer, *Deep ReLU Programming*, arXiv 2011.14895.
 
 from __future__ import annotations
 
+import numbers
 import sys
 import time
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ import numpy as np
 
 from . import tolerances
 from ._events import EventQueue, crossing_times
+from ._validation import check_count, make_rng
 from .checkpoint import WalkCheckpoint, WalkState
 from .errors import NumericalError
 from .problem import LayerwiseL1Problem
@@ -932,7 +934,8 @@ def walk(
     ('local_min', True)
     """
     theta = _check_walk_arguments(prob, theta0, pricing, max_pivots, time_limit, record)
-    max_zero = (10 * prob.n_params + 50) if max_zero_pivots is None else int(max_zero_pivots)
+    max_zero = (10 * prob.n_params + 50) if max_zero_pivots is None \
+        else check_count("max_zero_pivots", max_zero_pivots)
     settings = {"pricing": pricing, "record": record, "max_zero_pivots": max_zero}
     if on_checkpoint is not None and not callable(on_checkpoint):
         raise TypeError(f"on_checkpoint must be callable, got {type(on_checkpoint).__name__}")
@@ -949,7 +952,7 @@ def walk(
 
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + float(time_limit)
-    rng = None if seed is None else np.random.default_rng(seed)
+    rng = None if seed is None else make_rng("seed", seed)
     w = _Walk(prob, pricing, record)
     w.row_of = np.full(prob.n_constraints, -1, dtype=np.int64)
     bar = _Progress(progress)
@@ -1244,8 +1247,12 @@ def line_breakpoints(prob: LayerwiseL1Problem, theta, d, t_max: float):
     an activation crossing changes it unless its sample's downstream tangent
     vanishes.  Simultaneous crossings are reported once each.
     """
+    if not isinstance(prob, LayerwiseL1Problem):
+        raise TypeError(f"prob must be a LayerwiseL1Problem, got {type(prob).__name__}")
     theta = prob.check_theta(theta, "theta")
     d = prob.check_theta(d, "d")
+    if isinstance(t_max, (bool, np.bool_)) or not isinstance(t_max, numbers.Real):
+        raise TypeError(f"t_max must be a number, got {type(t_max).__name__}")
     if not (np.isfinite(t_max) and t_max > 0):
         raise ValueError(f"t_max must be a positive finite number, got {t_max!r}")
     w = _Walk(prob, "steepest", "stops")

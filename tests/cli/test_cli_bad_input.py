@@ -5,9 +5,8 @@ Three tables:
 * input errors found while running (files, data, networks, seeds): exactly
   one stderr line starting ``error: `` that names the problem;
 * option values argparse refuses (types, ranges, choices): exit 2, no
-  traceback, the option named on the last stderr line; that the whole of
-  stderr is that one ``error: `` line is ``xfail(strict=True)`` until
-  ``lpwalk/cli.py`` reports argparse errors in the one-line form;
+  traceback, the whole of stderr one ``error: `` line that names the option
+  and points to the subcommand's ``--help``;
 * ``certify`` with a bad certificate or problem file: the outcome
   ``invalid: ...`` on stdout (the documented result line) and exit 2.
 
@@ -27,9 +26,6 @@ import pytest
 from lpwalk import LayerwiseL1Problem, ReLUNetwork, walk
 from lpwalk.certificate import from_walk, save_problem
 from lpwalk.cli import main
-
-ARGPARSE_ONE_LINE = ("lpwalk/cli.py: argparse usage errors print the usage block and "
-                     "'lpwalk CMD: error: ...' (several lines), not one 'error: ...' line")
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +97,7 @@ INPUT_ERRORS = [
      r"seed must be None, a non-negative integer.*got -1"),
     (["study", "--seeds=-1,2", "--out", "s"], r"seeds must be an integer >= 0, got -1"),
     (["study", "--widths=4,0", "--seeds", "1", "--out", "s"], r"widths must be an integer >= 1, got 0"),
-    pytest.param(["demo", "--seed", "-1", "--out", "o"], r"seed",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "lpwalk/cli.py demo_instance passes [seed, 0] to np.random.default_rng: "
-                     "'error: expected non-negative integer' does not name --seed"))),
+    (["demo", "--seed", "-1", "--out", "o"], r"seed must be an integer >= 0, got -1"),
 ]
 
 
@@ -173,12 +166,12 @@ def test_refused_option_exits_2_and_names_it(capsys, monkeypatch, folder, args, 
     assert re.search(rf"error: argument {re.escape(option)}\b", last), captured.err
 
 
-@pytest.mark.xfail(strict=True, reason=ARGPARSE_ONE_LINE)
-@pytest.mark.parametrize("args, option", ARGPARSE_ERRORS[:3], ids=_IDS[:3])
+@pytest.mark.parametrize("args, option", ARGPARSE_ERRORS, ids=_IDS)
 def test_refused_option_is_one_line(capsys, monkeypatch, folder, args, option):
     code, captured = run(capsys, monkeypatch, folder, args)
     lines = captured.err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ")
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert f"(see 'lpwalk {args[0]} --help')" in lines[0]
 
 
 CERTIFY_INVALID = [
