@@ -298,22 +298,32 @@ class LayerwiseL1Problem:
     def parameter_floor(self) -> np.ndarray:
         r"""The smallest per-column parameter size the tolerances assume, shape ``(p,)``.
 
-        .. math:: \underline\theta_c = \frac{\|y\|_\infty}{G\,\max_i |\tilde h_{ic}|},
-            \qquad G = \big\| |W_L|\,|W_{L-1}| \cdots |W_{k+1}| \big\|_\infty
+        .. math:: \underline\theta_c = \frac{Y}{G\,\max_i |\tilde h_{ic}|},
+            \qquad G = \big\| |W_L|\,|W_{L-1}| \cdots |W_{k+1}| \big\|_\infty,
+            \qquad Y = \max\big(\|y\|_\infty,\ \max_i |f_{\theta_0}(x_i)|\big)
 
         is the size of a weight on feature ``c`` that moves the output by the
-        size of the targets.  It keeps the rounding scale of a value from
-        vanishing when the whole layer, not only one neuron, sits at rounding
-        noise around zero (LAD through the origin, every neuron collapsed):
-        there a value of ``1e-32`` is noise from a walk whose parameters were of
-        order one, not a distance from the constraint.  Unit-consistent and
-        invariant to rescaling the data, like the rest of DESIGN §7.
+        size of the outputs: of the targets, or of the network's output at the
+        given weights :math:`\theta_0` when that is larger.  ``Y`` is the
+        problem's unit of output: with ``y = 0`` (LAD through the origin) the
+        targets alone would give no unit, the floor would be 0, and the scale of
+        every value would shrink with θ, so that an approach to the vertex
+        θ = 0 never calls a residual tight.  The floor keeps the rounding scale of
+        a value from vanishing when the whole layer, not only one neuron, sits at
+        rounding noise around zero (LAD through the origin, every neuron
+        collapsed): there a value of ``1e-32`` is noise from a walk whose
+        parameters were of order one, not a distance from the constraint.
+        Unit-consistent (``Y`` has the units of the output, weights those of
+        output over feature) and invariant to rescaling the data, like the rest
+        of DESIGN §7.  Zero only when the targets and the network's output at
+        θ0 all vanish (then the loss is 0 at θ0).
         """
         gain = np.ones((1, 1))
         for w in reversed(self._down_abs_w):
             gain = gain @ w
         G = float(gain.max()) if gain.size else 1.0
-        ymax = float(np.abs(self.y).max())
+        out0 = self._forward(self.theta0.reshape(self.n_neurons, self.p))[1]
+        ymax = max(float(np.abs(self.y).max()), float(np.abs(out0).max()))
         colmax = self.abs_features_tilde.max(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             floor = np.where((colmax > 0) & (G > 0), ymax / (G * colmax), 0.0)

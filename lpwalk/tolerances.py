@@ -15,8 +15,10 @@ Constraint scale
     invariant to rescaling the data, and does not vanish for a single neuron
     that has collapsed to rounding noise.  Each column maximum is floored at
     :attr:`lpwalk.LayerwiseL1Problem.parameter_floor`, the size of a weight that
-    moves the output by the size of the targets, so the scale does not vanish
-    either when the whole layer collapses to rounding noise around zero.
+    moves the output by the size of the outputs (the targets, or the network's
+    output at the given weights θ0 when that is larger: with ``y = 0`` the
+    targets give no unit), so the scale does not vanish either when the whole
+    layer collapses to rounding noise around zero.
     ``c`` is tight when
     :math:`|c| \le \mathrm{TIGHT\_RTOL}\cdot s_c`.
 
@@ -46,6 +48,7 @@ __all__ = [
     "FOLD_RTOL",
     "LOSS_RTOL",
     "PROJECTED_GRADIENT_RTOL",
+    "COLLAPSE_SCREEN_RTOL",
     "is_tight",
     "is_descent",
     "numerical_rank",
@@ -69,6 +72,11 @@ FOLD_RTOL: float = 1e-10
 #: While reaching a vertex, a projected gradient shorter than this times the
 #: gradient's absolute scale is rounding of the projection: the direction is flat.
 PROJECTED_GRADIENT_RTOL: float = 1e-7
+#: A crossing of trainable neuron ``j`` can be a collapse (all its activations zero) only
+#: when the part of ``kappa * theta_j`` off ``ker H~`` is at most this times the size of the
+#: step and of ``theta_j``: a cheap screen, loose on purpose, before the exact ``O(N)`` check
+#: (:meth:`lpwalk.walker._Walk._collapses`).  It decides nothing by itself.
+COLLAPSE_SCREEN_RTOL: float = 1e-6
 #: Loss values closer than ``LOSS_RTOL * loss_scale`` are equal (used by checks
 #: of monotonicity and of agreement between solvers).
 LOSS_RTOL: float = 1e-9

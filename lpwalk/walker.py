@@ -41,7 +41,16 @@ Long step (Barrodale & Roberts 1973, across regions)
     :math:`\ge 0`; that constraint enters the basis and ``q`` leaves.
 
     Simultaneous crossings (ties: duplicated samples, integer data) are taken
-    as a group; the slope past the whole group decides.
+    as a group; the slope past the whole group decides.  A step that stops at
+    a group keeps the sides of the region it came from, so that the entering
+    constraint's row (which a member of the group may bend) is the one it
+    moved with, at a nonzero rate along the ray: the new basis is nonsingular.
+
+    The basis Jacobian ``J`` is always that of the region of ``sides``: the
+    Newton step that puts the basic constraints back on zero
+    (:meth:`_Walk.refine`) is refused when it would carry the point across an
+    activation that bends a basic row, and a side change of such an
+    activation rebuilds ``J``.
 
 Degeneracy (DESIGN §4.5)
     Zero-length pivots switch pricing to Bland's rule on (id, side) until a
@@ -312,19 +321,49 @@ class _Walk:
         """Rebuild ``J`` from the basis and the side convention, and invert it."""
         rows = self.prob.jacobian_rows(self.sides, self.basis)
         self.J = np.vstack([rows, self.pins]) if self.pins.size else rows
+        self._invert()
+
+    def _invert(self) -> None:
+        """``J^{-1}`` from ``J`` itself; :class:`NumericalError` when ``J`` is singular.
+
+        Singular means numerically singular in the unit-consistent metric
+        (:meth:`lpwalk.LayerwiseL1Problem.gradient_rank`, columns times
+        ``1/κ``): an inverse computed from a matrix of lower rank has no
+        correct digit, and a walk on it would leave the zero set of the basis.
+        """
         try:
-            self.Jinv = np.linalg.inv(self.J)
+            Jinv = np.linalg.inv(self.J)
         except np.linalg.LinAlgError:
             raise NumericalError("the basis Jacobian is singular") from None
-        if not np.all(np.isfinite(self.Jinv)):
+        if not np.all(np.isfinite(Jinv)):
             raise NumericalError("the basis Jacobian is singular")
+        rank = tolerances.numerical_rank(self.J / self.kappa)
+        if rank < self.n:
+            raise NumericalError(f"the basis Jacobian is singular (rank {rank} of {self.n} in the "
+                                 f"unit-consistent metric)")
+        self.Jinv = Jinv
         self.updates = 0
 
     def apply_rank_one(self, a: np.ndarray, g: np.ndarray) -> float:
-        """``J <- J + a g^T`` and ``J^{-1}`` by Sherman–Morrison; returns the denominator ``1 + g^T J^{-1} a``."""
+        r"""``J <- J + a g^T`` and ``J^{-1}`` by Sherman–Morrison; returns the denominator ``1 + g^T J^{-1} a``.
+
+        .. math:: (J + a g^T)^{-1} = J^{-1} - \frac{J^{-1} a\, g^T J^{-1}}{1 + g^T J^{-1} a}
+
+        The denominator is ``det(J + a g^T) / det J``.  When it is zero within
+        rounding, ``|1 + g^T J^{-1} a| <= FOLD_RTOL (1 + |g|^T |J^{-1} a|)``
+        (:data:`lpwalk.tolerances.FOLD_RTOL`), the formula would divide by
+        rounding noise (NaN, or an inverse with no correct digit): ``J^{-1}``
+        is refactorised from the updated ``J`` instead, which raises
+        :class:`NumericalError` if the updated ``J`` is singular.  Callers that
+        can stop before a singular update (a fold of the path, DESIGN §4.3)
+        test the same denominator first.
+        """
         Ja = self.Jinv @ a
         den = 1.0 + g @ Ja
         self.J += np.outer(a, g)
+        if not abs(den) > tolerances.FOLD_RTOL * (1.0 + np.abs(g) @ np.abs(Ja)):
+            self._invert()
+            return den
         self.Jinv -= np.outer(Ja, g @ self.Jinv) / den
         self.updates += 1
         return den
@@ -348,23 +387,60 @@ class _Walk:
         self.refine()
 
     def refine(self) -> None:
-        """One Newton step putting the basic constraints back on zero, then re-evaluate."""
+        """One Newton step putting the basic constraints back on zero, then re-evaluate.
+
+        The step corrects rounding, with the Jacobian ``J`` of the region of
+        ``sides``.  It is taken only when it does not increase the loss and does
+        not leave that region's closure across an activation whose side changes
+        a basic row (:meth:`bends_basis`): such a step is not rounding (an
+        ill-conditioned ``J`` near a degenerate vertex), and past that
+        activation ``J`` is not the basis Jacobian any more.
+        """
         ev = self.prob.evaluate(self.theta)
         target = np.concatenate([ev.values[self.basis], np.zeros(self.pins.shape[0])])
         if self.pins.size:
             target[self.n_basic :] = self.pins @ (self.theta - self.pin_origin)
         theta = self.theta - self.Jinv @ target
         ev2 = self.prob.evaluate(theta)
-        if ev2.loss <= ev.loss + tolerances.loss_tolerance(ev.loss_scale):
+        if ev2.loss <= ev.loss + tolerances.loss_tolerance(ev.loss_scale) \
+                and not np.any(self._leaves_region(ev2) & ~self._leaves_region(ev)):
             self.theta, ev = theta, ev2
         self.ev = ev
         self.sync_sides()
 
+    def bends_basis(self, ids) -> np.ndarray:
+        """Mask of the activations among ``ids`` whose side changes a basic row.
+
+        Activation ``c`` of sample ``i`` at layer position ``l`` changes the
+        rows of sample ``i``'s constraints below ``l`` (DESIGN §2): it bends the
+        basis when a basic constraint of sample ``i`` lies below it.
+        """
+        deepest = np.full(self.prob.n_samples, -1, dtype=np.int64)
+        np.maximum.at(deepest, self.id_sample[self.basis], self.id_pos[self.basis])
+        ids = np.asarray(ids)
+        return self.id_pos[ids] < deepest[self.id_sample[ids]]
+
+    def _leaves_region(self, ev) -> np.ndarray:
+        """Mask of the non-basic activations that bend the basis and are off their side at ``ev`` (not tight)."""
+        off = ~ev.tight & ~self.basic_mask & ((ev.values > 0) != (self.sides > 0))
+        off[self.res_off :] = False
+        ids = np.flatnonzero(off)
+        off[ids[~self.bends_basis(ids)]] = False
+        return off
+
     def sync_sides(self) -> None:
-        """Non-tight, non-basic constraints take the side of their sign."""
+        """Non-tight, non-basic constraints take the side of their sign.
+
+        When that changes the side of an activation that bends the basis
+        (:meth:`bends_basis`), ``J`` is rebuilt in the new sides, so that it
+        stays the basis Jacobian of the region of ``sides``.
+        """
         ev = self.ev
+        bent = np.any(self._leaves_region(ev))
         free = ~ev.tight & ~self.basic_mask
         self.sides[free] = np.where(ev.values[free] > 0, 1, -1)
+        if bent:
+            self.refactor()
 
     @property
     def nondegenerate(self) -> bool:
@@ -497,8 +573,22 @@ class _Walk:
         def at(t):
             return theta_seg + (t - t_seg) * d
 
+        # sides before the group of simultaneous crossings being taken (None: no group open)
+        group = {"sides": None, "rates": None}
+
         def outcome(t, entering, folded=False):
-            return _StepOutcome(at(t), t, int(entering), crossed, t == 0.0, folded)
+            # a stop inside a group of simultaneous crossings: the stop point is the group's
+            # point, where every member is zero, and the sides are put back to the region the
+            # path came from.  The basis Jacobian after the pivot is then that region's, in
+            # which the entering constraint moved at a nonzero rate along d: its new row is
+            # independent of the rows held at zero (a member that bends the entering row,
+            # e.g. an earlier activation of the same sample, must not leave it singular)
+            n_back = 0
+            if group["sides"] is not None:
+                back = sides != group["sides"]
+                n_back = int(np.count_nonzero(back))
+                sides[back] = group["sides"][back]
+            return _StepOutcome(at(t), t, int(entering), crossed - n_back, t == 0.0, folded)
 
         bent_at = -1  # the activation of the last bend: it enters if the slope past it is not negative
         while True:  # one pass per segment (a bend starts a new one)
@@ -525,6 +615,7 @@ class _Walk:
             # a group of simultaneous crossings (duplicated samples, ties in the data) is taken
             # whole: the slope past the group decides, not the slope past its first member
             tie = None  # (time, first id) of the group being crossed
+            group["sides"] = None
             while True:
                 t_act, c_act = queue.peek_activation()
                 r_ids, r_times = queue.pop_residuals_before(t_act)
@@ -538,8 +629,16 @@ class _Walk:
                     t_next = r_times[0] if r_ids.size else t_act
                     if t_next > tie[0] * (1.0 + tolerances.TIGHT_RTOL):
                         if slope >= -slope_tol:
-                            return outcome(tie[0], tie[1])  # the group ends where the slope is not negative
+                            # the group ends where the slope is not negative.  Which member enters
+                            # is not decided by their order in time, which is rounding (rescaling
+                            # the data reorders them): the lowest id among the members moving at a
+                            # nonzero rate in the sides the group started from (whose rows are
+                            # then independent of the rows held at zero)
+                            members = np.flatnonzero(sides != group["sides"])
+                            members = members[group["rates"][members] != 0.0]
+                            return outcome(tie[0], int(members.min()) if members.size else tie[1])
                         tie = None
+                        group["sides"] = None  # the group is crossed: its sides stand
                 if r_ids.size:
                     if mode == "approach" and flat:
                         return outcome(float(r_times[0]), r_ids[0])
@@ -605,6 +704,7 @@ class _Walk:
                     if den <= tolerances.FOLD_RTOL * (1.0 + np.abs(gc) @ np.abs(Ja)):
                         return outcome(t_act, c_act, folded=True)
                     sides[c_act] = -old_side
+                    group["sides"] = None  # J now holds this crossing: the sides so far stand
                     self.apply_rank_one(avec, gc)
                     theta_seg, values, t_seg = at(t_act), a + w * t_act, t_act
                     d = side * self.Jinv[:, row]
@@ -622,6 +722,8 @@ class _Walk:
                     if not t_peek <= t_act * (1.0 + tolerances.TIGHT_RTOL):
                         return outcome(t_act, c_act)
                     tie = (t_act, c_act)
+                    group["sides"] = sides.copy()
+                    group["rates"] = w.copy()
                 sides[c_act] = -old_side
                 now = a[deeper] + w[deeper] * t_act
                 w[deeper] = new_w
@@ -648,7 +750,7 @@ class _Walk:
         kappa = self.kappa[block]
         off_kernel = self.row_space_projector @ (kappa * theta_t[block])
         reference = np.linalg.norm(kappa * d[block]) * abs(t) + np.linalg.norm(kappa * theta_t[block])
-        if np.linalg.norm(off_kernel) > 1e-6 * reference:
+        if np.linalg.norm(off_kernel) > tolerances.COLLAPSE_SCREEN_RTOL * reference:
             return False
         ids = prob.offsets[0] + np.arange(prob.n_samples) * prob.n_neurons + neuron
         return bool(np.all(tolerances.is_tight(a[ids] + w[ids] * t, scales[ids] + np.abs(w[ids]) * t)))
@@ -1017,7 +1119,8 @@ def walk(
                     cert = w.certify_rays(priced)
                     if cert.status is LocalMinStatus.DESCENT:
                         # forward mode sees a descent ray that pricing missed: follow it, once
-                        k = int(np.argmin(np.where(tolerances.is_descent(cert.ray_phi, 1.0), cert.ray_phi / np.maximum(priced["norm"], 1e-300), np.inf)))
+                        # the ray the certificate names (its steepest descent, in the data's scale)
+                        k = int(np.flatnonzero(np.all(priced["rays"] == cert.descent, axis=1))[0])
                         if (int(priced["ids"][k]), int(priced["side"][k])) in rejected:
                             cert, k = None, None
                         else:
@@ -1057,6 +1160,8 @@ def walk(
             row, side = int(priced["row"][k]), int(priced["side"][k])
             q = int(w.basis[row])
             saved_sides = w.sides.copy()
+            fresh = w.updates == 0  # J^{-1} was refactorised from the basis, no update since
+            n_rows = len(recorder.rows)
             if side != int(w.sides[q]) and q < w.res_off:
                 # the ray flips basic activation q: rows below it change by multiples of row q
                 delta = np.zeros(w.n)
@@ -1071,6 +1176,17 @@ def walk(
                                 recorder=recorder, pivot=pivots)
             if out.entering < 0:
                 rejected.add((q, side))
+                w.sides = saved_sides
+                w.refactor()
+                continue
+            if prob.loss(out.theta) > w.ev.loss + tolerances.loss_tolerance(w.ev.loss_scale):
+                # the long step never raises the loss (DESIGN §4.4); a stop above the start
+                # means d was not the edge ray (J^{-1} without correct digits: the basic
+                # constraints moved while the slope took them as held).  Drop the step,
+                # refactorise and price again; from a fresh J^{-1} the ray is rejected
+                del recorder.rows[n_rows:]
+                if fresh:
+                    rejected.add((q, side))
                 w.sides = saved_sides
                 w.refactor()
                 continue

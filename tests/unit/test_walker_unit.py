@@ -125,3 +125,61 @@ def test_event_queue_orders_and_retimes():
     assert q.peek_activation() == (2.0, 0)
     r_ids, r_times = q.pop_residuals_before(2.0)
     assert r_ids.tolist() == [5] and r_times.tolist() == [1.5]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_singular_rank_one_update_raises_and_never_gives_nan(prob):
+    """Sherman–Morrison with a denominator zero within rounding refactorises ``J``: never NaN.
+
+    Replacing a row of ``J`` by a combination of the other rows makes ``J``
+    singular (denominator ``1 + g^T J^{-1} a = 0`` up to rounding): the
+    update refactorises, finds the rank short and raises NumericalError
+    instead of dividing by rounding noise.  A regular replacement is a plain
+    update.
+    """
+    from lpwalk.errors import NumericalError
+    from lpwalk.walker import _Walk
+
+    w = _Walk(prob, "steepest", "stops")
+    rng = np.random.default_rng(0)
+    n = w.n
+    w.J = rng.normal(size=(n, n)) * w.kappa
+    w.Jinv = np.linalg.inv(w.J)
+    w.replace_row(0, rng.normal(size=n) * w.kappa)
+    assert w.updates == 1 and np.allclose(w.Jinv @ w.J, np.eye(n), atol=1e-8)
+    with pytest.raises(NumericalError, match="singular"):
+        w.replace_row(0, w.J[1] + 2.0 * w.J[2])
+
+
+def test_a_long_step_that_would_raise_the_loss_is_dropped(prob, monkeypatch):
+    """The walk never takes a step whose stop is above its start (DESIGN §4.4).
+
+    A long step stops above its start only when its direction was not the
+    edge ray (an inverse Jacobian without correct digits).  Simulated here by
+    a line search that, on the first pivot, stops at a point of higher loss:
+    the walk drops that step (nothing of it is recorded), refactorises,
+    rejects the ray (``J^{-1}`` was fresh) and still ends certified, with a
+    loss that never increases.
+    """
+    from lpwalk.walker import _Walk
+
+    real = _Walk.line_search
+    spoiled = []
+
+    def line_search(self, theta, d, sides, held, mode, **kwargs):
+        out = real(self, theta, d, sides, held, mode, **kwargs)
+        if mode == "ray" and not spoiled:
+            start = self.prob.loss(theta)
+            worse = theta + 0.5 * (out.theta - theta) + np.abs(theta).max() * np.ones_like(theta)
+            assert self.prob.loss(worse) > start * (1 + 1e-6)
+            spoiled.append(worse)
+            out.theta = worse
+        return out
+
+    monkeypatch.setattr(_Walk, "line_search", line_search)
+    res = walk(prob)
+    assert spoiled, "no long step was taken"
+    assert res.status is WalkStatus.LOCAL_MIN, res.message
+    traj = res.trajectory
+    assert np.all(np.diff(traj.loss) <= 1e-9 * traj.loss[0])
+    assert not any(np.array_equal(row, spoiled[0]) for row in traj.theta)
