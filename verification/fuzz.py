@@ -31,6 +31,7 @@ import collections
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -123,13 +124,25 @@ def run_chunk(kind: str, n: int, seed: int, stats: KindStats, failure_dir: Path)
     one()
 
 
+def source_revision() -> str:
+    """The git commit of the checkout (with ``+dirty`` when it has changes), or ``unknown``."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=HERE, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return rev + ("+dirty" if dirty else "")
+
+
 def write_report(out: Path, all_stats: dict, args, elapsed: float, finished: bool) -> None:
     rows = [s.as_dict() for s in all_stats.values()]
     meta = {
         "examples_per_kind_requested": args.examples, "seed": args.seed, "minutes": args.minutes,
         "elapsed_seconds": round(elapsed, 1), "finished": finished,
         "max_pivots_cap": fuzz_cases.MAX_PIVOTS, "time_limit_guard": fuzz_cases.TIME_LIMIT,
-        "lpwalk": lpwalk.__version__, "python": platform.python_version(), "numpy": np.__version__,
+        "lpwalk": lpwalk.__version__, "revision": source_revision(), "python": platform.python_version(), "numpy": np.__version__,
         "cpus": os.cpu_count(),
     }
     (out / "fuzz.json").write_text(json.dumps({"meta": meta, "kinds": rows}, indent=1) + "\n")
@@ -142,7 +155,7 @@ def write_report(out: Path, all_stats: dict, args, elapsed: float, finished: boo
         + (f" --minutes {args.minutes}" if args.minutes else "") + "`: "
         f"{total} cases in {elapsed / 60:.1f} min ({meta['cpus']} cores), "
         f"{'all kinds run to the end' if finished else 'stopped by the time budget'}; "
-        f"{n_fail} failing case(s).",
+        f"{n_fail} failing case(s). Source revision `{meta['revision']}`.",
         "",
         "Properties checked on every case (`tests/fuzz_cases.py`, `check_walk`): no exception; "
         f"the walk ends `local_min` or `inconclusive` (pivot cap {fuzz_cases.MAX_PIVOTS}, "
