@@ -300,3 +300,31 @@ def test_lad_duplicated_rows_degenerate(inst):
     cert = oracle.certify_local_min(prob, theta)
     assert cert.method == "milp"
     assert cert.is_local_min, cert.message
+
+
+@settings(max_examples=strategies.examples(80), **SETTINGS)
+@given(point=strategies.kinked_points(), data=st.data())
+def test_milp_without_binaries_for_convex_relus_has_the_same_optimum(point, data):
+    """The complete test drops the binary of a last-layer ReLU whose objective weight is >= 0
+    (``oracle._relu_chain``, Notes); its twin keeps every binary.  Both must find the same
+    minimum of φ over the box and the same verdict, at kinks of every kind and at vertices."""
+    prob, theta, kind = point
+    if data.draw(st.booleans(), label="vertex"):
+        _, v = region_vertex(prob, theta)
+        if v is not None:
+            theta, kind = v, "vertex"
+    chain = oracle._relu_chain
+
+    def every_binary(*args, output_sign=None, **kwargs):
+        return chain(*args, **kwargs)
+
+    fast = oracle.certify_local_min(prob, theta, method="milp")
+    oracle._relu_chain = every_binary
+    try:
+        full = oracle.certify_local_min(prob, theta, method="milp")
+    finally:
+        oracle._relu_chain = chain
+    event(f"{kind}: {full.status.value}")
+    assert fast.status is full.status, (fast.message, full.message)
+    tol = 2 * tolerances.MILP_PHI_RTOL * prob.phi_scale(theta, 1.0 / prob.parameter_scale) + 1e-300
+    assert abs(fast.min_phi - full.min_phi) <= tol + 1e-9 * abs(full.min_phi)
