@@ -136,13 +136,14 @@ def source_revision() -> str:
     return rev + ("+dirty" if dirty else "")
 
 
-def write_report(out: Path, all_stats: dict, args, elapsed: float, finished: bool) -> None:
+def write_report(out: Path, all_stats: dict, args, elapsed: float, finished: bool, revision: str) -> None:
     rows = [s.as_dict() for s in all_stats.values()]
     meta = {
         "examples_per_kind_requested": args.examples, "seed": args.seed, "minutes": args.minutes,
         "elapsed_seconds": round(elapsed, 1), "finished": finished,
         "max_pivots_cap": fuzz_cases.MAX_PIVOTS, "time_limit_guard": fuzz_cases.TIME_LIMIT,
-        "lpwalk": lpwalk.__version__, "revision": source_revision(), "python": platform.python_version(), "numpy": np.__version__,
+        "lpwalk": lpwalk.__version__, "revision": revision, "python": platform.python_version(),
+        "numpy": np.__version__,
         "cpus": os.cpu_count(),
     }
     (out / "fuzz.json").write_text(json.dumps({"meta": meta, "kinds": rows}, indent=1) + "\n")
@@ -207,6 +208,7 @@ def main(argv=None) -> int:
             ap.error(f"unknown kind {k!r}; choose among {', '.join(fuzz_cases.KINDS)}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    revision = source_revision()  # of the code imported now, not of a checkout changed meanwhile
     failure_dir = out / "fuzz_failures"
     all_stats = {k: KindStats(k) for k in kinds}
     t0 = time.perf_counter()
@@ -230,9 +232,10 @@ def main(argv=None) -> int:
                   f"degenerate {s.degenerate:>6d}  max pivots {s.max_pivots:>5d}  failures so far {fails}",
                   file=sys.stderr, flush=True)
         chunk_index += 1
-        write_report(out, all_stats, args, time.perf_counter() - t0, finished=False)
+        write_report(out, all_stats, args, time.perf_counter() - t0, finished=False,
+                     revision=revision)
     elapsed = time.perf_counter() - t0
-    write_report(out, all_stats, args, elapsed, finished)
+    write_report(out, all_stats, args, elapsed, finished, revision)
     total = sum(s.tried for s in all_stats.values())
     fails = sum(len(s.failures) for s in all_stats.values())
     print(f"{total} cases, {fails} failing, {elapsed / 60:.1f} min; wrote {out / 'fuzz.md'}", file=sys.stderr)
