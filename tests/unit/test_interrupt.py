@@ -1,0 +1,104 @@
+"""Ctrl-C during a long HiGHS solve: KeyboardInterrupt within a fraction of a second, not at the end.
+
+``tests/data/slow_complete_test.npz`` is a fuzz case (generic data times 1e6,
+a 1-3-3-1 network, first layer, N = 40) whose walk ends at a vertex where the
+first layer is constant on the data and two second-layer units sit at zero on
+every sample: 80 tight activations, and a complete MILP test that runs for
+about a minute.  A SIGINT is sent to this process once HiGHS is running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lpwalk import WalkStatus, oracle, walk
+from lpwalk.certificate import load_problem
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "slow_complete_test.npz"
+
+
+@pytest.fixture
+def default_sigint():
+    """The interpreter's own SIGINT handler (a runner may have installed another one)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+class _SigintOnSolve:
+    """Once armed, sends SIGINT to this process 0.5 s after the next MIP solve starts."""
+
+    def __init__(self):
+        self.armed = False
+        self.sent_at = None
+        self.timer = None
+
+    def arm(self):
+        self.armed, self.sent_at = True, None
+
+    def before_run(self):
+        if not self.armed:
+            return
+        self.armed = False
+
+        def fire():
+            self.sent_at = time.perf_counter()
+            os.kill(os.getpid(), signal.SIGINT)
+
+        self.timer = threading.Timer(0.5, fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+
+@pytest.fixture
+def sigint_on_solve(monkeypatch):
+    trigger = _SigintOnSolve()
+    run = oracle._run_interruptible
+
+    def run_after_trigger(h):
+        trigger.before_run()
+        return run(h)
+
+    monkeypatch.setattr(oracle, "_run_interruptible", run_after_trigger)
+    yield trigger
+    if trigger.timer is not None:
+        trigger.timer.cancel()
+
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
+
+
+@POSIX
+def test_ctrl_c_in_the_complete_test_ends_the_walk_interrupted_at_once(default_sigint, sigint_on_solve):
+    prob = load_problem(DATA)
+    sigint_on_solve.arm()
+    res = walk(prob, max_pivots=2000)
+    stopped = time.perf_counter()
+    assert sigint_on_solve.sent_at is not None, "the walk never reached the complete test"
+    assert stopped - sigint_on_solve.sent_at < 5.0  # the solve alone runs for about a minute
+    assert res.status is WalkStatus.INTERRUPTED
+    assert res.certificate is None
+    assert len(res.trajectory.loss) >= 100  # the trajectory up to the vertex is kept
+    assert res.loss == prob.loss(res.theta)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@POSIX
+def test_ctrl_c_in_a_milp_raises_keyboard_interrupt_at_once(default_sigint, sigint_on_solve):
+    prob = load_problem(DATA)
+    res = walk(prob, max_pivots=2000, time_limit=2.0)  # stops inside the complete test, at the vertex
+    assert res.status is WalkStatus.TIME_LIMIT and res.n_pivots > 100
+    sigint_on_solve.arm()
+    with pytest.raises(KeyboardInterrupt):
+        oracle.certify_local_min(prob, res.theta, method="milp")
+    assert time.perf_counter() - sigint_on_solve.sent_at < 5.0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # the oracle still works afterwards
+    cert = oracle.certify_local_min(prob, res.theta, method="milp", time_limit=0.5)
+    assert cert.status.value in ("local_min", "inconclusive")
