@@ -1128,7 +1128,11 @@ def walk(
                             w.refactor()
                 if cert is None:
                     remaining = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
+                    saved_extra, bar.extra = bar.extra, (
+                        f"complete test (MILP, {len(w.ev.tight_ids)} tight constraints)")
+                    bar.update(pivots, w.ev.loss, force=True)
                     cert = w.complete_test(time_limit=remaining)
+                    bar.extra = saved_extra
                 if cert.status is LocalMinStatus.LOCAL_MIN:
                     certificate = cert
                     status = WalkStatus.LOCAL_MIN
