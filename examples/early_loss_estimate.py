@@ -7,8 +7,6 @@ this after every pivot (fed by ``walk(..., on_pivot=...)``); the analysis
 functions do it afterwards on the whole record.
 """
 
-import numpy as np
-
 from lpwalk import LayerwiseL1Problem, walk
 from lpwalk import analysis
 from lpwalk.cli import demo_instance

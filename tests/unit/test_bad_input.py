@@ -366,12 +366,10 @@ def test_certificate(call, error, match, files, certified):
     check(call, error, match, files, certified)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read any file")
-def test_unreadable_certificate(tmp_path, certified):
+def test_unreadable_certificate(tmp_path, certified, make_unreadable):
     path = tmp_path / "c.json"
     certified[2].save(path)
-    path.chmod(0)
-    assert not os.access(path, os.R_OK)
+    make_unreadable(path)
     with pytest.raises(CertificateError, match="could not read .*c.json"):
         Certificate.load(path)
     assert verify(path, certified[0]).status == "invalid"
@@ -439,12 +437,10 @@ def test_data(call, error, match, files, certified):
     check(call, error, match, files, certified)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read any file")
-def test_unreadable_npz(tmp_path):
+def test_unreadable_npz(tmp_path, make_unreadable):
     path = tmp_path / "d.npz"
     np.savez(path, X=X, y=Y)
-    path.chmod(0)
-    assert not os.access(path, os.R_OK)
+    make_unreadable(path)
     with pytest.raises(ValueError, match="could not read .*d.npz"):
         load_data(path)
     with pytest.raises(ValueError, match="could not read .*d.npz"):
