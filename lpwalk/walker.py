@@ -1063,6 +1063,7 @@ def walk(
     status = None
     rejected: set = set()
     have_vertex = False
+    stopped_during = None  # what was running if a limit or Ctrl-C ends the walk inside the complete test
     if resume is None:
         recorder = _Recorder(t0)
         initial_loss = prob.loss(theta)
@@ -1128,8 +1129,8 @@ def walk(
                             w.refactor()
                 if cert is None:
                     remaining = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
-                    saved_extra, bar.extra = bar.extra, (
-                        f"complete test (MILP, {len(w.ev.tight_ids)} tight constraints)")
+                    stopped_during = f"the complete MILP test ({len(w.ev.tight_ids)} tight constraints)"
+                    saved_extra, bar.extra = bar.extra, f"running {stopped_during}"
                     bar.update(pivots, w.ev.loss, force=True)
                     cert = w.complete_test(time_limit=remaining)
                     bar.extra = saved_extra
@@ -1143,6 +1144,7 @@ def walk(
                     status = WalkStatus.TIME_LIMIT if timed_out else WalkStatus.INCONCLUSIVE
                     certificate = None if timed_out else cert
                     break
+                stopped_during = None
                 if k is None:
                     at_boundary = False
                     out = w.line_search(w.theta, cert.descent, w.sides.copy(),
@@ -1236,7 +1238,7 @@ def walk(
         checkpoint(status)
     final_theta = w.theta if have_vertex else np.array(recorder.rows[-1][1])
     final_loss = float(w.ev.loss) if have_vertex else float(recorder.rows[-1][0])
-    message = _message(status, pivots, certificate)
+    message = _message(status, pivots, certificate, stopped_during)
     return WalkResult(
         status=status,
         message=message,
@@ -1319,7 +1321,8 @@ def _restore(w: "_Walk", state: WalkState):
     return rng
 
 
-def _message(status, pivots, certificate) -> str:
+def _message(status, pivots, certificate, stopped_during=None) -> str:
+    during = f", during {stopped_during}" if stopped_during else ""
     if status is WalkStatus.LOCAL_MIN:
         kind = "degenerate" if certificate.degenerate else "nondegenerate"
         strict = {True: "strict", False: "not strict", None: "strictness unknown"}[certificate.strict]
@@ -1327,9 +1330,9 @@ def _message(status, pivots, certificate) -> str:
     if status is WalkStatus.MAX_PIVOTS:
         return f"stopped at the pivot limit ({pivots} pivots)"
     if status is WalkStatus.TIME_LIMIT:
-        return f"stopped at the time limit after {pivots} pivots"
+        return f"stopped at the time limit after {pivots} pivots{during}"
     if status is WalkStatus.INTERRUPTED:
-        return f"interrupted after {pivots} pivots"
+        return f"interrupted after {pivots} pivots{during}"
     return f"stopped after {pivots} pivots: the complete test was inconclusive ({certificate.message})"
 
 

@@ -412,8 +412,8 @@ def check_walk(prob: LayerwiseL1Problem, kind: str = "", max_pivots: int = MAX_P
 
 def _check_result(prob, res, out: WalkCheck) -> None:
     if res.status not in LEGAL_END:
-        out.failures.append(f"walk ended {res.status.value} after {res.n_pivots} pivots "
-                            f"({res.elapsed:.1f} s) on a problem with n={prob.n_params}")
+        out.failures.append(f"walk ended {res.status.value} ({res.elapsed:.1f} s, n = {prob.n_params}): "
+                            f"{res.message}")
     traj = res.trajectory
     out.slack = loss_slack(prob, prob.theta0, res.theta)
     if len(traj) > 1:

@@ -10,6 +10,7 @@ about a minute.  A SIGINT is sent to this process once HiGHS is running.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -83,6 +84,8 @@ def test_ctrl_c_in_the_complete_test_ends_the_walk_interrupted_at_once(default_s
     assert sigint_on_solve.sent_at is not None, "the walk never reached the complete test"
     assert stopped - sigint_on_solve.sent_at < 5.0  # the solve alone runs for about a minute
     assert res.status is WalkStatus.INTERRUPTED
+    assert re.fullmatch(r"interrupted after \d+ pivots, during the complete MILP test \(\d+ tight constraints\)",
+                        res.message), res.message
     assert res.certificate is None
     assert len(res.trajectory.loss) >= 100  # the trajectory up to the vertex is kept
     assert res.loss == prob.loss(res.theta)
@@ -94,6 +97,7 @@ def test_ctrl_c_in_a_milp_raises_keyboard_interrupt_at_once(default_sigint, sigi
     prob = load_problem(DATA)
     res = walk(prob, max_pivots=2000, time_limit=2.0)  # stops inside the complete test, at the vertex
     assert res.status is WalkStatus.TIME_LIMIT and res.n_pivots > 100
+    assert re.search(r"during the complete MILP test \(\d+ tight constraints\)$", res.message), res.message
     sigint_on_solve.arm()
     with pytest.raises(KeyboardInterrupt):
         oracle.certify_local_min(prob, res.theta, method="milp")
