@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 
-from .cli import (EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, _nonnegative_float, _positive_float, _positive_int,
-                  info, subcommand)
+from .cli import (EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _nonnegative_float, _positive_float,
+                  _positive_int, info, subcommand)
 
 __all__: list = []
 
@@ -77,6 +77,8 @@ def _run_exact(args: argparse.Namespace) -> int:
             info(f"wrote {path}")
     if result.errors:
         info(f"note: {result.errors} walks stopped with a numerical error (see starts.csv)")
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     if result.violations or not result.all_certified:
         info("check failed: " + (f"{result.violations} in-box minima below the global minimum"
                                  if result.violations else "a walker minimum was not certified"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli import EXIT_OK, _nonnegative_float, _positive_float, _positive_int, info, subcommand
+from .cli import EXIT_INTERRUPTED, EXIT_OK, _nonnegative_float, _positive_float, _positive_int, info, subcommand
 
 
 def _int_list(text: str) -> tuple:
@@ -68,4 +68,7 @@ def _run_study(args: argparse.Namespace) -> int:
     result = run_trajectory_study(cfg, log=info)
     files = write_study_report(result, args.out)
     print(f"wrote {args.out} ({', '.join(files)}) in {result.elapsed:.1f} s", flush=True)
+    if result.interrupted:
+        info(f"interrupted: the report covers {len(result.records)} of {result.planned} walks")
+        return EXIT_INTERRUPTED
     return EXIT_OK

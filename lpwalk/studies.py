@@ -101,6 +101,8 @@ class StudyResult:
     instances: tuple
     outcomes: tuple
     seconds: float
+    #: True when Ctrl-C stopped the study: ``instances`` holds the ones finished before it
+    interrupted: bool = False
 
     # ------------------------------------------------------------ overall
     @property
@@ -171,6 +173,9 @@ class StudyResult:
             f"{self.errors} walks stopped by a numerical error; "
             f"{self.seconds:.1f} s"
         )
+        if self.interrupted:
+            lines.append(f"interrupted (Ctrl-C): {len(self.instances)} of {self.parameters['instances']} "
+                         "instances finished; the one in progress is left out")
         return "\n".join(lines)
 
     def instances_csv(self) -> str:
@@ -254,6 +259,88 @@ def _check_positive_int(name, value, minimum=1):
     return int(value)
 
 
+def _study_instance(inst, rng, inputs, width, samples, layer, B, noise, starts, certify, time_limit):
+    """One instance of :func:`exact_study`: its global minimum, the walks from ``starts`` random starts.
+
+    Returns ``(InstanceSummary, list of StartOutcome, GlobalMinResult)``; Ctrl-C
+    (in the MILP, a walk or a verification) raises KeyboardInterrupt.
+    """
+    prob = make_instance(rng, inputs, width, samples, layer, B, noise)
+    g = oracle.global_min(prob, box=B, time_limit=time_limit)
+    if g.theta is not None:
+        tol = tolerances.ORACLE_OBJ_RTOL * max(prob.evaluate(g.theta).loss_scale, 1e-300)
+    else:
+        tol = tolerances.ORACLE_OBJ_RTOL * float(np.abs(prob.y).sum())
+    kappa = prob.parameter_scale
+    Lam = prob.lineality_basis
+    reps: list = []  # (loss, projected θ in the κ metric, in_box)
+    inst_out = []
+    for s in range(starts):
+        theta0 = rng.uniform(-B, B, size=prob.n_params)
+        t0 = time.perf_counter()
+        try:
+            res = walk(prob, theta0, time_limit=time_limit)
+        except NumericalError as exc:
+            secs = time.perf_counter() - t0
+            inst_out.append(StartOutcome(
+                instance=inst, start=s, status="error", loss=float("nan"), gap=float("nan"),
+                reached_global=False, in_box=False, max_abs_theta=float("nan"), minimum=-1,
+                method="", degenerate=None, certificate="", pivots=0, seconds=secs,
+                error=" ".join(str(exc).split()),
+            ))
+            continue
+        secs = time.perf_counter() - t0
+        if res.status is WalkStatus.INTERRUPTED:  # the walk caught the Ctrl-C: the study stops too
+            raise KeyboardInterrupt
+        is_min = res.status is WalkStatus.LOCAL_MIN
+        max_abs = float(np.abs(res.theta).max())
+        in_box = bool(max_abs <= B * (1 + 1e-9))
+        gap = res.loss - g.loss if is_min else float("nan")
+        idx, cert_status, degenerate, method = -1, "", None, ""
+        if is_min:
+            th = res.theta - Lam @ (Lam.T @ res.theta) if Lam.size else res.theta
+            key = th * kappa
+            for r, (rl, rk, _) in enumerate(reps):
+                if abs(rl - res.loss) <= tol and np.max(np.abs(rk - key)) <= 1e-6 * max(1.0, np.max(np.abs(rk))):
+                    idx = r
+                    break
+            if idx < 0:
+                reps.append((res.loss, key, in_box))
+                idx = len(reps) - 1
+            degenerate = bool(res.certificate.degenerate)
+            method = res.certificate.method
+            if certify != "none":
+                cert = from_walk(prob, res)
+                cert_status = verify(cert, prob, exact=certify == "exact").status
+        inst_out.append(StartOutcome(
+            instance=inst, start=s, status=res.status.value, loss=float(res.loss), gap=float(gap),
+            reached_global=bool(is_min and abs(gap) <= tol), in_box=in_box, max_abs_theta=max_abs,
+            minimum=idx, method=method, degenerate=degenerate, certificate=cert_status,
+            pivots=int(res.n_pivots), seconds=secs,
+        ))
+    mins = [o for o in inst_out if o.minimum >= 0]
+    inbox = [o for o in mins if o.in_box]
+    gaps = np.array([o.gap for o in inbox])
+    certs: dict = {}
+    for o in mins:
+        if o.certificate:
+            certs[o.certificate] = certs.get(o.certificate, 0) + 1
+    summary = InstanceSummary(
+        instance=inst, n_params=prob.n_params, n_samples=prob.n_samples,
+        global_status=g.status.value, global_loss=float(g.loss), global_bound=float(g.bound),
+        tolerance=float(tol), starts=starts, local_minima=len(mins), in_box=len(inbox),
+        reached_global=sum(o.reached_global for o in inst_out), distinct_minima=len(reps),
+        distinct_in_box=sum(1 for r in reps if r[2]),
+        distinct_values=_count_values([r[0] for r in reps], tol),
+        gap_min=float(gaps.min()) if gaps.size else float("nan"),
+        gap_median=float(np.median(gaps)) if gaps.size else float("nan"),
+        gap_max=float(gaps.max()) if gaps.size else float("nan"),
+        violations=int(np.count_nonzero(gaps < -tol)) if g.success else 0,
+        certificates=certs,
+    )
+    return summary, inst_out, g
+
+
 def exact_study(instances: int = 6, starts: int = 30, inputs: int = 1, width: int = 3,
                 samples: int = 10, layer: int = 0, box: float = 4.0, seed: int = 0,
                 noise: float = 0.1, certify: str = "exact", time_limit: float | None = 60.0,
@@ -315,84 +402,20 @@ def exact_study(instances: int = 6, starts: int = 30, inputs: int = 1, width: in
     t_start = time.perf_counter()
     rng = make_rng("seed", seed)
     summaries, outcomes = [], []
+    interrupted = False
     for inst in range(instances):
-        prob = make_instance(rng, inputs, width, samples, layer, B, noise)
-        g = oracle.global_min(prob, box=B, time_limit=time_limit)
-        if g.theta is not None:
-            tol = tolerances.ORACLE_OBJ_RTOL * max(prob.evaluate(g.theta).loss_scale, 1e-300)
-        else:
-            tol = tolerances.ORACLE_OBJ_RTOL * float(np.abs(prob.y).sum())
-        kappa = prob.parameter_scale
-        Lam = prob.lineality_basis
-        reps: list = []  # (loss, projected θ in the κ metric, in_box)
-        inst_out = []
-        for s in range(starts):
-            theta0 = rng.uniform(-B, B, size=prob.n_params)
-            t0 = time.perf_counter()
-            try:
-                res = walk(prob, theta0, time_limit=time_limit)
-            except NumericalError as exc:
-                secs = time.perf_counter() - t0
-                inst_out.append(StartOutcome(
-                    instance=inst, start=s, status="error", loss=float("nan"), gap=float("nan"),
-                    reached_global=False, in_box=False, max_abs_theta=float("nan"), minimum=-1,
-                    method="", degenerate=None, certificate="", pivots=0, seconds=secs,
-                    error=" ".join(str(exc).split()),
-                ))
-                continue
-            secs = time.perf_counter() - t0
-            is_min = res.status is WalkStatus.LOCAL_MIN
-            max_abs = float(np.abs(res.theta).max())
-            in_box = bool(max_abs <= B * (1 + 1e-9))
-            gap = res.loss - g.loss if is_min else float("nan")
-            idx, cert_status, degenerate, method = -1, "", None, ""
-            if is_min:
-                th = res.theta - Lam @ (Lam.T @ res.theta) if Lam.size else res.theta
-                key = th * kappa
-                for r, (rl, rk, _) in enumerate(reps):
-                    if abs(rl - res.loss) <= tol and np.max(np.abs(rk - key)) <= 1e-6 * max(1.0, np.max(np.abs(rk))):
-                        idx = r
-                        break
-                if idx < 0:
-                    reps.append((res.loss, key, in_box))
-                    idx = len(reps) - 1
-                degenerate = bool(res.certificate.degenerate)
-                method = res.certificate.method
-                if certify != "none":
-                    cert = from_walk(prob, res)
-                    cert_status = verify(cert, prob, exact=certify == "exact").status
-            inst_out.append(StartOutcome(
-                instance=inst, start=s, status=res.status.value, loss=float(res.loss), gap=float(gap),
-                reached_global=bool(is_min and abs(gap) <= tol), in_box=in_box, max_abs_theta=max_abs,
-                minimum=idx, method=method, degenerate=degenerate, certificate=cert_status,
-                pivots=int(res.n_pivots), seconds=secs,
-            ))
-        mins = [o for o in inst_out if o.minimum >= 0]
-        inbox = [o for o in mins if o.in_box]
-        gaps = np.array([o.gap for o in inbox])
-        certs: dict = {}
-        for o in mins:
-            if o.certificate:
-                certs[o.certificate] = certs.get(o.certificate, 0) + 1
-        summary = InstanceSummary(
-            instance=inst, n_params=prob.n_params, n_samples=prob.n_samples,
-            global_status=g.status.value, global_loss=float(g.loss), global_bound=float(g.bound),
-            tolerance=float(tol), starts=starts, local_minima=len(mins), in_box=len(inbox),
-            reached_global=sum(o.reached_global for o in inst_out), distinct_minima=len(reps),
-            distinct_in_box=sum(1 for r in reps if r[2]),
-            distinct_values=_count_values([r[0] for r in reps], tol),
-            gap_min=float(gaps.min()) if gaps.size else float("nan"),
-            gap_median=float(np.median(gaps)) if gaps.size else float("nan"),
-            gap_max=float(gaps.max()) if gaps.size else float("nan"),
-            violations=int(np.count_nonzero(gaps < -tol)) if g.success else 0,
-            certificates=certs,
-        )
+        try:
+            summary, inst_out, g = _study_instance(inst, rng, inputs, width, samples, layer, B, noise, starts,
+                                                   certify, time_limit)
+        except KeyboardInterrupt:  # the instance in progress is left out; the finished ones are kept
+            interrupted = True
+            break
         summaries.append(summary)
         outcomes.extend(inst_out)
         if progress is not None:
             progress(f"instance {inst + 1}/{instances}: global {g.loss:.6g} ({g.status.value}), "
-                     f"{len(mins)} minima, {summary.reached_global} reach it")
+                     f"{summary.local_minima} minima, {summary.reached_global} reach it")
     params = dict(instances=instances, starts=starts, inputs=inputs, width=width, samples=samples,
                   layer=layer, box=B, seed=seed, noise=noise, certify=certify)
     return StudyResult(parameters=params, instances=tuple(summaries), outcomes=tuple(outcomes),
-                       seconds=time.perf_counter() - t_start)
+                       seconds=time.perf_counter() - t_start, interrupted=interrupted)

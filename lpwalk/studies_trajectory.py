@@ -151,9 +151,18 @@ class WalkRecord:
 
 @dataclass(frozen=True, eq=False)
 class StudyResult:
+    """The walks of a trajectory study; ``interrupted`` when Ctrl-C stopped it before the last walk."""
+
     config: StudyConfig
     records: tuple
     elapsed: float
+    interrupted: bool = False
+
+    @property
+    def planned(self) -> int:
+        """Walks the protocol asks for (``len(records)`` unless interrupted)."""
+        cfg = self.config
+        return len(cfg.data_kinds) * len(cfg.widths) * len(cfg.seeds)
 
 
 #: Columns of ``pivots.csv`` (one row per stop vertex of every walk).
@@ -255,7 +264,13 @@ def _spearman(x, y) -> float:
 
 # ------------------------------------------------------------------------ run
 def run_trajectory_study(cfg: StudyConfig, log=None) -> StudyResult:
-    """Walk every instance of the protocol and measure it; ``log(str)`` reports progress."""
+    """Walk every instance of the protocol and measure it; ``log(str)`` reports progress.
+
+    Ctrl-C ends the study, not only the walk it interrupts: the result holds
+    the walks measured so far (the interrupted walk included, with status
+    ``interrupted``, never used in the statistics) and ``interrupted=True``,
+    so the report of a stopped study can still be written.
+    """
     from .results import WalkStatus
     from .walker import walk
 
@@ -264,21 +279,28 @@ def run_trajectory_study(cfg: StudyConfig, log=None) -> StudyResult:
     cfg.check()
     t0 = time.perf_counter()
     records = []
-    for kind in cfg.data_kinds:
-        for width in cfg.widths:
-            for seed in cfg.seeds:
-                prob = _instance(kind, int(seed), cfg.samples, int(width), cfg.inputs, cfg.noise, cfg.layer)
-                res = walk(prob, max_pivots=cfg.max_pivots, time_limit=cfg.time_limit, seed=int(seed))
-                series = _series(prob, res, cfg, int(seed))
-                T = len(series["loss"]) - 1
-                eligible = res.status is WalkStatus.LOCAL_MIN and T >= cfg.min_pivots
-                metrics = walk_metrics(series, cfg) if eligible else {}
-                records.append(WalkRecord(kind, int(width), int(seed), res.status.value, int(res.n_pivots),
-                                          float(res.loss), float(res.elapsed), eligible, series, metrics))
-                if log is not None:
-                    log(f"{kind:<7} width {width:>3} seed {seed:>3}: {res.status.value}, {res.n_pivots} pivots, "
-                        f"loss {res.loss:.6g}, {time.perf_counter() - t0:.1f} s")
-    return StudyResult(cfg, tuple(records), time.perf_counter() - t0)
+    plan = [(kind, int(width), int(seed)) for kind in cfg.data_kinds for width in cfg.widths for seed in cfg.seeds]
+    interrupted = False
+    for kind, width, seed in plan:
+        try:
+            prob = _instance(kind, seed, cfg.samples, width, cfg.inputs, cfg.noise, cfg.layer)
+            res = walk(prob, max_pivots=cfg.max_pivots, time_limit=cfg.time_limit, seed=seed)
+            series = _series(prob, res, cfg, seed)
+            T = len(series["loss"]) - 1
+            eligible = res.status is WalkStatus.LOCAL_MIN and T >= cfg.min_pivots
+            metrics = walk_metrics(series, cfg) if eligible else {}
+        except KeyboardInterrupt:  # while building or measuring: that walk is left out
+            interrupted = True
+            break
+        records.append(WalkRecord(kind, width, seed, res.status.value, int(res.n_pivots),
+                                  float(res.loss), float(res.elapsed), eligible, series, metrics))
+        if log is not None:
+            log(f"{kind:<7} width {width:>3} seed {seed:>3}: {res.status.value}, {res.n_pivots} pivots, "
+                f"loss {res.loss:.6g}, {time.perf_counter() - t0:.1f} s")
+        if res.status is WalkStatus.INTERRUPTED:  # the walk caught the Ctrl-C: the study stops too
+            interrupted = True
+            break
+    return StudyResult(cfg, tuple(records), time.perf_counter() - t0, interrupted=interrupted)
 
 
 # ---------------------------------------------------------------- aggregation
@@ -454,6 +476,9 @@ def _report(result: StudyResult, groups, verdict) -> str:
     c = CRITERIA
     L = []
     L.append("# Trajectory study: loss decay, early estimates and vertex density near local minima\n")
+    if result.interrupted:
+        L.append(f"**Interrupted (Ctrl-C) after {len(recs)} of the {result.planned} walks of the protocol**: "
+                 "the numbers below are over the walks that were run.\n")
     L.append(f"Protocol: {len(recs)} walks — data {', '.join(cfg.data_kinds)}; widths "
              f"{', '.join(map(str, cfg.widths))}; seeds {', '.join(map(str, cfg.seeds))}; "
              f"N = {cfg.samples} samples, {cfg.inputs} inputs, layer {cfg.layer}; time limit "
@@ -644,6 +669,8 @@ def write_study_report(result: StudyResult, out_dir) -> list[str]:
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()},
         "criteria": CRITERIA,
         "elapsed": result.elapsed,
+        "interrupted": result.interrupted,
+        "walks": {"planned": result.planned, "run": len(result.records)},
         "verdicts": {f"{obs}/{kind}": {"verdict": v, "reason": why} for (obs, kind), (v, why) in verdict.items()},
         "groups": {f"{kind}/{width}": g for (kind, width), g in groups.items()},
     }))
