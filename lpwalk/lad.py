@@ -116,6 +116,12 @@ class LADRegressor:
         Pivots of the walk.
     result_ : WalkResult
 
+    Notes
+    -----
+    A fit stopped by ``max_pivots`` or ``time_limit`` keeps the last vertex and
+    warns (``RuntimeWarning``); Ctrl-C during ``fit`` raises KeyboardInterrupt
+    and leaves the estimator as it was, so a loop over fits stops too.
+
     Examples
     --------
     >>> import numpy as np
@@ -147,6 +153,10 @@ class LADRegressor:
             X, y, fit_intercept=self.fit_intercept, pricing=self.pricing,
             max_pivots=self.max_pivots, time_limit=self.time_limit,
         )
+        if result.status is WalkStatus.INTERRUPTED:
+            # Ctrl-C stops the caller (a loop over fits, a grid search), not only this fit;
+            # the estimator is left as it was
+            raise KeyboardInterrupt
         self.coef_ = coef
         self.intercept_ = intercept
         self.n_features_in_ = coef.shape[0]

@@ -79,3 +79,36 @@ def test_regressor_errors():
 def test_lad_fit_rejects_bad_input(X, y, match):
     with pytest.raises(ValueError, match=match):
         lad_fit(X, y)
+
+
+def test_ctrl_c_during_fit_raises_and_leaves_the_estimator_unfitted(monkeypatch):
+    import lpwalk.lad
+    from lpwalk.walker import walk as real_walk
+
+    def interrupted_walk(*args, **kwargs):
+        def ctrl_c(info):
+            raise KeyboardInterrupt
+        return real_walk(*args, on_pivot=ctrl_c, **kwargs)
+
+    monkeypatch.setattr(lpwalk.lad, "walk", interrupted_walk)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
+    est = LADRegressor()
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    assert not hasattr(est, "coef_")
+    monkeypatch.undo()
+    coef, intercept, res = lad_fit(X, y, on_pivot=lambda info: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert res.status.value == "interrupted"  # the function returns the result; its status says so
+
+
+def test_bench_stops_at_an_interrupted_walk():
+    from lpwalk.bench import _finished
+
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(30, 2)), rng.normal(size=30)
+    _, _, done = lad_fit(X, y)
+    assert _finished(done) is done
+    _, _, cut = lad_fit(X, y, on_pivot=lambda info: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        _finished(cut)
