@@ -363,7 +363,7 @@ def _solve(
             f"HiGHS passModel returned {status} for a model with {n_row} rows, "
             f"{n_col} columns and {csc.nnz} nonzeros (entries dropped or rejected)"
         )
-    status = _run_interruptible(h) if is_mip else h.run()
+    status = _run_interruptible(h, mip=is_mip)
     if status == highspy.HighsStatus.kError:
         raise OracleError(f"HiGHS run() failed (model status {h.modelStatusToString(h.getModelStatus())})")
     model_status = h.getModelStatus()
@@ -390,20 +390,24 @@ def _solve(
     )
 
 
-def _run_interruptible(h: highspy.Highs):
-    """``h.run()`` for a MIP, stopped promptly by Ctrl-C (KeyboardInterrupt raised after HiGHS returns).
+def _run_interruptible(h: highspy.Highs, mip: bool):
+    """``h.run()``, stopped promptly by Ctrl-C (KeyboardInterrupt raised after HiGHS returns).
 
     Python runs a signal handler only between bytecodes of the main thread, so
     a KeyboardInterrupt during a plain ``h.run()`` waits for the end of the
     solve (measured: 55 s on the MILP of a degenerate vertex).  Here SIGINT is
-    caught by a handler that only sets a flag; HiGHS calls the MIP interrupt
-    callback (Python, in this thread) at every node, where the handler gets to
-    run and the callback asks HiGHS to stop.  After ``run`` returns the
-    previous handler is restored and KeyboardInterrupt is raised.  Outside the
-    main thread, or without the callback API (an old highspy), this is a plain
-    ``h.run()``.
+    caught by a handler that only sets a flag; HiGHS calls its interrupt
+    callbacks (Python, in this thread) at every branch-and-bound node and
+    every simplex or interior-point iteration, where the handler gets to run
+    and the callback asks HiGHS to stop.  After ``run`` returns the previous
+    handler is restored and KeyboardInterrupt is raised.  Outside the main
+    thread, under a SIGINT handler other than Python's default, or without
+    the callback API (an old highspy), this is a plain ``h.run()``.
     """
-    if not hasattr(h, "cbMipInterrupt") or threading.current_thread() is not threading.main_thread():
+    names = ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt") if mip else ("cbSimplexInterrupt",
+                                                                                      "cbIpmInterrupt")
+    if not all(hasattr(h, name) for name in names) \
+            or threading.current_thread() is not threading.main_thread():
         return h.run()
     previous = signal.getsignal(signal.SIGINT)
     if previous is not signal.default_int_handler:  # a user's own handler (or SIG_IGN) stays in charge
@@ -417,13 +421,15 @@ def _run_interruptible(h: highspy.Highs):
         if interrupted.is_set():
             event.interrupt()
 
-    h.cbMipInterrupt.subscribe(on_interrupt_check)
+    for name in names:
+        getattr(h, name).subscribe(on_interrupt_check)
     signal.signal(signal.SIGINT, on_sigint)
     try:
         status = h.run()
     finally:
         signal.signal(signal.SIGINT, previous)
-        h.cbMipInterrupt.unsubscribe(on_interrupt_check)
+        for name in names:
+            getattr(h, name).unsubscribe(on_interrupt_check)
     if interrupted.is_set():
         raise KeyboardInterrupt
     return status

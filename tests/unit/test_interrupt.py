@@ -1,4 +1,4 @@
-"""Ctrl-C during a long HiGHS solve: KeyboardInterrupt within a fraction of a second, not at the end.
+"""Ctrl-C during a long HiGHS solve (MILP or LP): KeyboardInterrupt within a fraction of a second, not at the end.
 
 ``tests/data/slow_complete_test.npz`` is a fuzz case (generic data times 1e6,
 a 1-3-3-1 network, first layer, N = 40) whose walk ends at a vertex where the
@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from lpwalk import WalkStatus, oracle, walk
+import numpy as np
+
+from lpwalk import LayerwiseL1Problem, ReLUNetwork, WalkStatus, oracle, walk
 from lpwalk.certificate import load_problem
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "slow_complete_test.npz"
@@ -33,7 +35,7 @@ def default_sigint():
 
 
 class _SigintOnSolve:
-    """Once armed, sends SIGINT to this process 0.5 s after the next MIP solve starts."""
+    """Once armed, sends SIGINT to this process 0.5 s after the next HiGHS solve starts."""
 
     def __init__(self):
         self.armed = False
@@ -62,9 +64,9 @@ def sigint_on_solve(monkeypatch):
     trigger = _SigintOnSolve()
     run = oracle._run_interruptible
 
-    def run_after_trigger(h):
+    def run_after_trigger(h, mip):
         trigger.before_run()
-        return run(h)
+        return run(h, mip)
 
     monkeypatch.setattr(oracle, "_run_interruptible", run_after_trigger)
     yield trigger
@@ -106,3 +108,16 @@ def test_ctrl_c_in_a_milp_raises_keyboard_interrupt_at_once(default_sigint, sigi
     # the oracle still works afterwards
     cert = oracle.certify_local_min(prob, res.theta, method="milp", time_limit=0.5)
     assert cert.status.value in ("local_min", "inconclusive")
+
+
+@POSIX
+def test_ctrl_c_in_a_long_region_lp_raises_keyboard_interrupt_at_once(default_sigint, sigint_on_solve):
+    """A region LP with N = 40 000 samples (several seconds of simplex) is stopped 0.5 s in."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40_000, 3)), rng.normal(size=40_000)
+    prob = LayerwiseL1Problem(ReLUNetwork.random([3, 8, 1], seed=1), X, y, layer=0)
+    sigint_on_solve.arm()
+    with pytest.raises(KeyboardInterrupt):
+        oracle.solve_region(prob, prob.theta0)
+    assert time.perf_counter() - sigint_on_solve.sent_at < 2.0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
