@@ -56,17 +56,21 @@ def test_ctrl_c_in_a_study_walk_ends_the_study_and_writes_the_report(tmp_path, c
     assert summary["interrupted"] is True and summary["walks"] == {"planned": 3, "run": 2}
 
 
-def test_ctrl_c_while_measuring_a_walk_leaves_that_walk_out(monkeypatch):
-    series = st._series
+def _ctrl_c_at_call(real, at_call: int):
+    """``real``, except that its ``at_call``-th call (1-based) raises KeyboardInterrupt."""
     calls = {"n": 0}
 
-    def measuring(*args, **kwargs):
+    def wrapped(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == at_call:
             raise KeyboardInterrupt
-        return series(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(st, "_series", measuring)
+    return wrapped
+
+
+def test_ctrl_c_while_measuring_a_walk_leaves_that_walk_out(monkeypatch):
+    monkeypatch.setattr(st, "_series", _ctrl_c_at_call(st._series, at_call=2))
     cfg = st.StudyConfig(seeds=(0, 1, 2), widths=(4,), samples=60, data_kinds=("teacher",), density_lines=1)
     result = st.run_trajectory_study(cfg)
     assert result.interrupted and result.planned == 3
@@ -91,16 +95,7 @@ def test_ctrl_c_in_an_exact_study_walk_keeps_the_finished_instances(tmp_path, ca
 
 
 def test_ctrl_c_in_the_global_milp_keeps_the_finished_instances(monkeypatch):
-    global_min = oracle.global_min
-    calls = {"n": 0}
-
-    def interrupted_milp(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return global_min(*args, **kwargs)
-
-    monkeypatch.setattr(oracle, "global_min", interrupted_milp)
+    monkeypatch.setattr(oracle, "global_min", _ctrl_c_at_call(oracle.global_min, at_call=3))
     result = studies.exact_study(instances=4, starts=2, samples=6, box=3.0, certify="none")
     assert result.interrupted
     assert [s.instance for s in result.instances] == [0, 1] and result.n_starts == 4
