@@ -53,6 +53,14 @@ class Dataset:
         return int(self.X.shape[1])
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def load_data(path, target: str | None = None) -> Dataset:
     """Read a data set from ``path``: ``.npz`` by its suffix, CSV otherwise.
 
@@ -118,6 +126,9 @@ def read_csv(path, target: str | None = None) -> Dataset:
     if len(set(header)) != len(header):
         dup = sorted({h for h in header if header.count(h) > 1})
         raise ValueError(f"{name!r} has duplicate column names {dup}")
+    if all(_is_number(h) for h in header):
+        raise ValueError(f"{name!r} line 1 ({','.join(header)}) is all numbers: expected a header row of "
+                         "column names first (the first row would otherwise be lost as names)")
     if target is None:
         t = len(header) - 1
     else:

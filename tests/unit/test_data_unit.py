@@ -56,11 +56,23 @@ def test_npz(tmp_path):
         ("a,y\n", None, "has a header but no data rows"),
         ("y\n1\n", None, "expected at least one feature column and a target column"),
         ("a,a,y\n1,2,3\n", None, r"duplicate column names \['a'\]"),
+        ("1,2,3\n4,5,6\n", None, r"line 1 \(1,2,3\) is all numbers: expected a header row"),
+        ("a;b;y\n1;2;3\n", None, r"has 1 column \(\['a;b;y'\]\)"),
     ],
 )
 def test_bad_csv(tmp_path, text, target, match):
     with pytest.raises(ValueError, match=match):
         load_data(write(tmp_path, text), target=target)
+
+
+def test_csv_variants_that_are_fine(tmp_path):
+    """A byte-order mark, CRLF line ends, quoted numbers, blank lines and spaces around cells are read."""
+    for text in ("\ufeffa,b,y\n1,2,3\n4,5,6\n", "a,b,y\r\n1,2,3\r\n4,5,6\r\n", 'a,b,y\n"1","2","3"\n4,5,6\n',
+                 "a,b,y\n1,2,3\n\n4,5,6\n", "a,b,y\n1, 2 ,3\n4,5,6\n"):
+        data = load_data(write(tmp_path, text))
+        np.testing.assert_array_equal(data.X, [[1.0, 2.0], [4.0, 5.0]])
+        np.testing.assert_array_equal(data.y, [3.0, 6.0])
+        assert data.feature_names == ("a", "b") and data.target_name == "y"
 
 
 def test_csv_not_text(tmp_path):
