@@ -182,6 +182,7 @@ class LayerwiseL1Problem:
             theta0 = np.array(network.weights[k], dtype=float).ravel()
         theta0.flags.writeable = False
         self.theta0 = theta0
+        self._check_magnitude()
 
     # ------------------------------------------------------------- parameters
     def check_theta(self, theta, name: str = "theta") -> np.ndarray:
@@ -339,6 +340,20 @@ class LayerwiseL1Problem:
             scales.append(z)
             z = z @ w.T + b
         return scales, z[:, 0] + np.abs(self.y)
+
+    def _check_magnitude(self) -> None:
+        """Refuse data whose forward pass at θ0 would overflow the numerics (``tolerances.MAX_MAGNITUDE``)."""
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is what this looks for
+            scales, out = self._forward_scales(self.theta0.reshape(self.n_neurons, self.p))
+            biggest = max([float(self.abs_features_tilde.max()), float(out.max())]
+                          + [float(s.max()) for s in scales])
+        if not biggest <= tolerances.MAX_MAGNITUDE:  # also catches inf from an overflowing forward pass
+            raise ValueError(
+                f"the data are too large for floating point: X, y or the network's pre-activations at the "
+                f"given weights reach {biggest:.3g} (at most {tolerances.MAX_MAGNITUDE:.0e}, whose square still "
+                "fits in a double); rescale X, y and the biases by a power of ten: the walk and its "
+                "certificate rescale with them"
+            )
 
     def loss(self, theta) -> float:
         r""":math:`\ell(\theta) = \sum_i |f(x_i) - y_i|`."""

@@ -58,6 +58,7 @@ __all__ = [
     "MILP_PHI_RTOL",
     "SOLVER_FEAS_TOL",
     "SOLVER_DROP_VALUE",
+    "MAX_MAGNITUDE",
 ]
 
 #: A constraint is tight when ``|c| <= TIGHT_RTOL * scale``.
@@ -105,6 +106,15 @@ SOLVER_FEAS_TOL: float = 1e-9
 #: absolute value are set to zero before the model is passed to HiGHS (HiGHS
 #: would drop them itself, option ``small_matrix_value``, with a warning).
 SOLVER_DROP_VALUE: float = 1e-9
+
+#: The largest data-sized value a problem may hold: the features, the targets
+#: and the forward pass on absolute values at the given weights.  The
+#: numerics square values of this size (Euclidean norms of steps and rows),
+#: and squares overflow beyond about 1.3e154; 1e150 leaves room for sums over
+#: N samples and n parameters.  Nothing is lost by refusing larger data: the
+#: walk and its certificates are invariant to rescaling the data (DESIGN §7),
+#: and data as small as 1e-300 are handled (tested).
+MAX_MAGNITUDE: float = 1e150
 
 
 def is_tight(values: np.ndarray, scales: np.ndarray) -> np.ndarray:

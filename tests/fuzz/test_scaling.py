@@ -111,3 +111,17 @@ def test_decimal_scaling_keeps_the_end_and_usually_the_pivots(prob, s):
     event(f"pivot sequence {'identical' if same else 'different'}")
     if same:
         assert a.basis == b.basis
+
+
+@pytest.mark.filterwarnings("error")  # an overflow or underflow warning anywhere fails the test
+@settings(max_examples=strategies.examples(10))
+@given(strategies.problems(family="float"), st.sampled_from([1e-300, 1e-150, 1e140]))
+def test_extreme_scales_walk_cleanly(prob, s):
+    """Data times 1e-300 … 1e140 (values near 1e150, ``tolerances.MAX_MAGNITUDE``, the largest allowed):
+    no floating-point warning, the walk ends certified at the loss times s.  Larger data are refused with
+    a clear error (``test_bad_input``)."""
+    a = walk(prob, max_pivots=2000)
+    b = walk(fuzz_cases.rescaled(prob, s), max_pivots=2000)
+    assert a.status is b.status is WalkStatus.LOCAL_MIN
+    slack = fuzz_cases.loss_slack(prob, prob.theta0, a.theta)
+    assert abs(b.loss - s * a.loss) <= s * slack

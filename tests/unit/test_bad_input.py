@@ -151,6 +151,12 @@ PROBLEM = [
     ("X complex", lambda f, c: LayerwiseL1Problem(NET, X * 1j, Y, 0), TypeError, "X must be real"),
     ("X inf", lambda f, c: LayerwiseL1Problem(NET, np.vstack([X[:3], [INF, 0]]), Y, 0), ValueError,
      r"X contains NaN or inf \(first at index \(3, 0\)\)"),
+    ("X 1e200", lambda f, c: LayerwiseL1Problem(NET, X * 1e200, Y, 0), ValueError,
+     r"the data are too large for floating point: .* reach .*e\+200 \(at most 1e\+150"),
+    ("y 1e200", lambda f, c: LayerwiseL1Problem(NET, X, Y * 1e200, 0), ValueError, "too large for floating point"),
+    ("weights 1e300", lambda f, c: LayerwiseL1Problem(
+        ReLUNetwork([w * 1e300 for w in NET.weights], NET.biases), X, Y, 1), ValueError,
+     "too large for floating point"),
     ("y scalar", lambda f, c: LayerwiseL1Problem(NET, X, 3.0, 0), ValueError,
      r"y must be 1-dimensional, got shape \(\)"),
     ("layer str", lambda f, c: LayerwiseL1Problem(NET, X, Y, "0"), TypeError, "layer must be an integer, got str"),
