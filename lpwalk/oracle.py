@@ -539,7 +539,7 @@ def region_violation(prob: LayerwiseL1Problem, theta, sides) -> float:
     """
     _check_problem(prob)
     sides = _check_sides(prob, sides)
-    ev = prob.evaluate(theta)
+    ev = prob.evaluate(prob.check_point(theta))
     wrong = np.maximum(-sides * ev.values, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(wrong > 0, wrong / ev.scales, 0.0)
@@ -626,7 +626,7 @@ def solve_region(prob: LayerwiseL1Problem, theta, sides=None, *, polish: bool = 
     """
     _check_problem(prob)
     time_limit = check_time_limit("time_limit", time_limit)
-    theta = prob.check_theta(theta)
+    theta = prob.check_point(theta)
     sides = prob.sides(theta) if sides is None else _check_sides(prob, sides)
     G, c0, c0_scale = region_affine(prob, sides)
     n, n_con = prob.n_params, prob.n_constraints
@@ -639,12 +639,15 @@ def solve_region(prob: LayerwiseL1Problem, theta, sides=None, *, polish: bool = 
     # ---- checks: rows with a zero gradient are constants on the region
     zero_row = ~np.any(G != 0.0, axis=1)
     bad = zero_row & (s * c0 < 0) & ~tolerances.is_tight(c0, c0_scale)
+    theta_inside = region_violation(prob, theta, sides) <= tolerances.ORACLE_FEAS_RTOL
     if np.any(bad):
         cid = int(np.flatnonzero(bad)[0])
+        why = f"{prob.describe(cid)} is the constant {c0[cid]:.6g} on it, on the wrong side"
         return RegionSolution(
-            status=OracleStatus.INFEASIBLE,
-            message=f"the region is empty: {prob.describe(cid)} is the constant {c0[cid]:.6g} "
-            f"on it, on the wrong side",
+            # the given θ lies in the region by the forward pass: the two scales disagree, no verdict
+            status=OracleStatus.FAILED if theta_inside else OracleStatus.INFEASIBLE,
+            message=(f"inconsistent tolerances: theta lies in the region, yet {why} (theta and the data "
+                     "are on scales too far apart)") if theta_inside else f"the region is empty: {why}",
             theta=None, loss=float("nan"), objective=float("nan"), sides=sides,
             active=empty, duals=np.zeros(n_con), max_violation=float("inf"),
         )
@@ -678,6 +681,11 @@ def solve_region(prob: LayerwiseL1Problem, theta, sides=None, *, polish: bool = 
         }.get(status, f"HiGHS ended with model status {raw.model_status}")
         if status is OracleStatus.UNBOUNDED:
             status = OracleStatus.FAILED
+        if status is OracleStatus.INFEASIBLE and theta_inside:
+            # re-check: the given θ is a point of the region, so the region is not empty
+            status = OracleStatus.FAILED
+            msg = ("HiGHS reports the region empty, but the given theta lies in it: a numerical failure "
+                   "(theta and the data may be on scales too far apart for the solver's tolerances)")
         return RegionSolution(
             status=status, message=msg, theta=None, loss=float("nan"),
             objective=raw.objective, sides=sides, active=active, duals=duals,
@@ -806,7 +814,7 @@ def certify_vertex(prob: LayerwiseL1Problem, theta) -> VertexCertificate:
     gradient (constant zero on the region) makes the point degenerate.
     """
     _check_problem(prob)
-    ev = prob.evaluate(theta)
+    ev = prob.evaluate(prob.check_point(theta))
     tight = ev.tight_ids
     vr = prob.vertex_rank_at(ev)
     sides = prob.sides(ev)
@@ -849,8 +857,8 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
     AdjacencyCertificate
     """
     _check_problem(prob)
-    a = prob.check_theta(a, "a")
-    b = prob.check_theta(b, "b")
+    a = prob.check_point(a, "a")
+    b = prob.check_point(b, "b")
     mid = 0.5 * (a + b)
     region = prob.sides(mid)
 
@@ -975,7 +983,7 @@ def certify_local_min(prob: LayerwiseL1Problem, theta, method: str = "auto", *,
     time_limit = check_time_limit("time_limit", time_limit)
     if method not in ("auto", "rays", "milp"):
         raise ValueError(f"method must be 'auto', 'rays' or 'milp', got {method!r}")
-    theta = prob.check_theta(theta)
+    theta = prob.check_point(theta)
     ev = prob.evaluate(theta)
     vc = certify_vertex(prob, theta)
     rays_valid = vc.is_vertex and not vc.degenerate

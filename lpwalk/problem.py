@@ -197,6 +197,17 @@ class LayerwiseL1Problem:
             )
         return theta
 
+    def check_point(self, theta, name: str = "theta") -> np.ndarray:
+        """:meth:`check_theta`, and refuse a θ whose forward pass is too large for the numerics.
+
+        For the entry points that take a user's θ (the walk's start, the
+        oracle's points): values above ``tolerances.MAX_MAGNITUDE`` would
+        overflow when squared, so they get a clear error instead.
+        """
+        theta = self.check_theta(theta, name)
+        self._check_magnitude(theta, name)
+        return theta
+
     def network(self, theta=None) -> ReLUNetwork:
         """The network with layer ``k`` replaced by θ (the network as given when θ is None)."""
         if theta is None:
@@ -341,12 +352,18 @@ class LayerwiseL1Problem:
             z = z @ w.T + b
         return scales, z[:, 0] + np.abs(self.y)
 
-    def _check_magnitude(self) -> None:
-        """Refuse data whose forward pass at θ0 would overflow the numerics (``tolerances.MAX_MAGNITUDE``)."""
+    def _check_magnitude(self, theta=None, name: str = "") -> None:
+        """Refuse data (and θ) whose forward pass would overflow the numerics (``tolerances.MAX_MAGNITUDE``)."""
+        theta = self.theta0 if theta is None else theta
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is what this looks for
-            scales, out = self._forward_scales(self.theta0.reshape(self.n_neurons, self.p))
+            scales, out = self._forward_scales(theta.reshape(self.n_neurons, self.p))
             biggest = max([float(self.abs_features_tilde.max()), float(out.max())]
                           + [float(s.max()) for s in scales])
+        if not biggest <= tolerances.MAX_MAGNITUDE and name:
+            raise ValueError(
+                f"{name} is too large for floating point: the pre-activations at {name} reach {biggest:.3g} "
+                f"(at most {tolerances.MAX_MAGNITUDE:.0e}, whose square still fits in a double)"
+            )
         if not biggest <= tolerances.MAX_MAGNITUDE:  # also catches inf from an overflowing forward pass
             raise ValueError(
                 f"the data are too large for floating point: X, y or the network's pre-activations at the "

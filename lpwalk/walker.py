@@ -936,7 +936,7 @@ class _Walk:
 def _check_walk_arguments(prob, theta0, pricing, max_pivots, time_limit, record):
     if not isinstance(prob, LayerwiseL1Problem):
         raise TypeError(f"prob must be a LayerwiseL1Problem, got {type(prob).__name__}")
-    theta = prob.theta0.copy() if theta0 is None else prob.check_theta(theta0, "theta0").copy()
+    theta = prob.theta0.copy() if theta0 is None else prob.check_point(theta0, "theta0").copy()
     if pricing not in PRICING_RULES:
         raise ValueError(f"pricing must be one of {PRICING_RULES}, got {pricing!r}")
     if record not in RECORD_MODES:
@@ -1372,7 +1372,7 @@ def line_breakpoints(prob: LayerwiseL1Problem, theta, d, t_max: float):
     """
     if not isinstance(prob, LayerwiseL1Problem):
         raise TypeError(f"prob must be a LayerwiseL1Problem, got {type(prob).__name__}")
-    theta = prob.check_theta(theta, "theta")
+    theta = prob.check_point(theta, "theta")
     d = prob.check_theta(d, "d")
     if isinstance(t_max, (bool, np.bool_)) or not isinstance(t_max, numbers.Real):
         raise TypeError(f"t_max must be a number, got {type(t_max).__name__}")

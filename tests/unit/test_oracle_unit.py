@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from lpwalk import LayerwiseL1Problem, OracleError, ReLUNetwork, oracle
+from lpwalk import LayerwiseL1Problem, OracleError, ReLUNetwork, oracle, tolerances
 from lpwalk.reference import solve_region_reference
 from lpwalk.results import LocalMinStatus
 
@@ -219,3 +219,31 @@ def test_region_lp_with_indecisive_dual_simplex():
     assert sol.status is oracle.OracleStatus.OPTIMAL, sol.message
     assert sol.loss == pytest.approx(0.0, abs=1e-9)
     assert solve_region_reference(prob, theta).value == pytest.approx(0.0, abs=1e-7)
+
+
+def test_a_region_containing_theta_is_never_reported_empty():
+    """θ = 1e10 on data of size 1: a residual whose neurons are all dead is tight by the rounding scale of
+    the forward pass but a wrong-side constant by the region's: the oracle says it failed, not 'empty'."""
+    rng = np.random.default_rng(0)
+    prob = LayerwiseL1Problem(ReLUNetwork.random([2, 3, 1], seed=0), rng.normal(size=(20, 2)),
+                              rng.normal(size=20), layer=0)
+    theta = np.full(prob.n_params, 1e10)
+    assert oracle.region_violation(prob, theta, prob.sides(theta)) <= tolerances.ORACLE_FEAS_RTOL
+    sol = oracle.solve_region(prob, theta)
+    assert sol.status is oracle.OracleStatus.FAILED, sol.message
+    assert "theta lies in the region" in sol.message
+
+
+@pytest.mark.parametrize("call", [
+    lambda prob, t: oracle.solve_region(prob, t),
+    lambda prob, t: oracle.certify_vertex(prob, t),
+    lambda prob, t: oracle.certify_local_min(prob, t),
+    lambda prob, t: oracle.certify_adjacent(prob, t, prob.theta0),
+    lambda prob, t: oracle.region_violation(prob, t, prob.sides(prob.theta0)),
+], ids=["solve_region", "certify_vertex", "certify_local_min", "certify_adjacent", "region_violation"])
+def test_a_theta_too_large_for_floating_point_is_refused(call):
+    rng = np.random.default_rng(0)
+    prob = LayerwiseL1Problem(ReLUNetwork.random([2, 3, 1], seed=0), rng.normal(size=(20, 2)),
+                              rng.normal(size=20), layer=0)
+    with pytest.raises(ValueError, match=r"too large for floating point: the pre-activations at \w+ reach"):
+        call(prob, np.full(prob.n_params, 1e160))

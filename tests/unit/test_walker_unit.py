@@ -183,3 +183,8 @@ def test_a_long_step_that_would_raise_the_loss_is_dropped(prob, monkeypatch):
     traj = res.trajectory
     assert np.all(np.diff(traj.loss) <= 1e-9 * traj.loss[0])
     assert not any(np.array_equal(row, spoiled[0]) for row in traj.theta)
+
+
+def test_a_start_too_large_for_floating_point_is_refused(prob):
+    with pytest.raises(ValueError, match="theta0 is too large for floating point"):
+        walk(prob, theta0=np.full(prob.n_params, 1e200))
