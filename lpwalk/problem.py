@@ -357,20 +357,21 @@ class LayerwiseL1Problem:
         theta = self.theta0 if theta is None else theta
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is what this looks for
             scales, out = self._forward_scales(theta.reshape(self.n_neurons, self.p))
-            biggest = max([float(self.abs_features_tilde.max()), float(out.max())]
-                          + [float(s.max()) for s in scales])
-        if not biggest <= tolerances.MAX_MAGNITUDE and name:
+            # np.max, not max(): it propagates a NaN
+            biggest = float(np.max([self.abs_features_tilde.max(), out.max()] + [s.max() for s in scales]))
+        if biggest <= tolerances.MAX_MAGNITUDE:  # False for inf or NaN from an overflowing forward pass
+            return
+        if name:
             raise ValueError(
                 f"{name} is too large for floating point: the pre-activations at {name} reach {biggest:.3g} "
                 f"(at most {tolerances.MAX_MAGNITUDE:.0e}, whose square still fits in a double)"
             )
-        if not biggest <= tolerances.MAX_MAGNITUDE:  # also catches inf from an overflowing forward pass
-            raise ValueError(
-                f"the data are too large for floating point: X, y or the network's pre-activations at the "
-                f"given weights reach {biggest:.3g} (at most {tolerances.MAX_MAGNITUDE:.0e}, whose square still "
-                "fits in a double); rescale X, y and the biases by a power of ten: the walk and its "
-                "certificate rescale with them"
-            )
+        raise ValueError(
+            f"the data are too large for floating point: X, y or the network's pre-activations at the "
+            f"given weights reach {biggest:.3g} (at most {tolerances.MAX_MAGNITUDE:.0e}, whose square still "
+            "fits in a double); rescale X, y and the biases by a power of ten: the walk and its "
+            "certificate rescale with them"
+        )
 
     def loss(self, theta) -> float:
         r""":math:`\ell(\theta) = \sum_i |f(x_i) - y_i|`."""
