@@ -538,8 +538,12 @@ def region_violation(prob: LayerwiseL1Problem, theta, sides) -> float:
     scale counts as infinite.
     """
     _check_problem(prob)
-    sides = _check_sides(prob, sides)
-    ev = prob.evaluate(prob.check_point(theta))
+    return _violation(prob, prob.check_point(theta), _check_sides(prob, sides))
+
+
+def _violation(prob: LayerwiseL1Problem, theta: np.ndarray, sides: np.ndarray) -> float:
+    """:func:`region_violation` for arguments already checked (the oracle's own points)."""
+    ev = prob.evaluate(theta)
     wrong = np.maximum(-sides * ev.values, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(wrong > 0, wrong / ev.scales, 0.0)
@@ -639,15 +643,20 @@ def solve_region(prob: LayerwiseL1Problem, theta, sides=None, *, polish: bool = 
     # ---- checks: rows with a zero gradient are constants on the region
     zero_row = ~np.any(G != 0.0, axis=1)
     bad = zero_row & (s * c0 < 0) & ~tolerances.is_tight(c0, c0_scale)
-    theta_inside = region_violation(prob, theta, sides) <= tolerances.ORACLE_FEAS_RTOL
+
+    def theta_inside() -> bool:
+        """The given θ lies in the region by the forward pass (asked only before calling it empty)."""
+        return _violation(prob, theta, sides) <= tolerances.ORACLE_FEAS_RTOL
+
     if np.any(bad):
+        inside = theta_inside()
         cid = int(np.flatnonzero(bad)[0])
         why = f"{prob.describe(cid)} is the constant {c0[cid]:.6g} on it, on the wrong side"
         return RegionSolution(
             # the given θ lies in the region by the forward pass: the two scales disagree, no verdict
-            status=OracleStatus.FAILED if theta_inside else OracleStatus.INFEASIBLE,
+            status=OracleStatus.FAILED if inside else OracleStatus.INFEASIBLE,
             message=(f"inconsistent tolerances: theta lies in the region, yet {why} (theta and the data "
-                     "are on scales too far apart)") if theta_inside else f"the region is empty: {why}",
+                     "are on scales too far apart)") if inside else f"the region is empty: {why}",
             theta=None, loss=float("nan"), objective=float("nan"), sides=sides,
             active=empty, duals=np.zeros(n_con), max_violation=float("inf"),
         )
@@ -681,7 +690,7 @@ def solve_region(prob: LayerwiseL1Problem, theta, sides=None, *, polish: bool = 
         }.get(status, f"HiGHS ended with model status {raw.model_status}")
         if status is OracleStatus.UNBOUNDED:
             status = OracleStatus.FAILED
-        if status is OracleStatus.INFEASIBLE and theta_inside:
+        if status is OracleStatus.INFEASIBLE and theta_inside():
             # re-check: the given θ is a point of the region, so the region is not empty
             status = OracleStatus.FAILED
             msg = ("HiGHS reports the region empty, but the given theta lies in it: a numerical failure "
@@ -700,12 +709,12 @@ def solve_region(prob: LayerwiseL1Problem, theta, sides=None, *, polish: bool = 
         if x_pol is None:
             x_pol = _to_vertex(prob, x, sides, G, c0, g)
         if x_pol is not None:
-            viol_pol = region_violation(prob, x_pol, sides)
+            viol_pol = _violation(prob, x_pol, sides)
             if (viol_pol <= tolerances.ORACLE_FEAS_RTOL
                     and prob.loss(x_pol) <= prob.loss(x) + tolerances.ORACLE_OBJ_RTOL
                     * _objective_scale(prob, G, c0_scale, x)):
                 x, polished = x_pol, True
-    viol = region_violation(prob, x, sides)
+    viol = _violation(prob, x, sides)
     loss = prob.loss(x)
     obj_scale = _objective_scale(prob, G, c0_scale, x)
     if viol > tolerances.ORACLE_FEAS_RTOL:
@@ -879,7 +888,7 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
         vc = certify_vertex(prob, pt)
         if not vc.is_vertex:
             return reject(f"{name} is not a vertex ({vc.reason})")
-        viol = region_violation(prob, pt, region)
+        viol = _violation(prob, pt, region)
         if viol > tolerances.ORACLE_FEAS_RTOL:
             return reject(f"{name} is not in the closure of the midpoint's region "
                           f"(violation {viol:.3g})")
