@@ -3,7 +3,7 @@
 Usage: ``lpwalk [--debug] SUBCOMMAND [options]`` (or ``python -m lpwalk``).
 
 Exit codes: 0 success, 1 a check failed (e.g. a certificate was refuted),
-2 a usage or input error.  Results go to stdout; progress and errors go to
+2 a usage or input error, 130 interrupted (Ctrl-C).  Results go to stdout; progress and errors go to
 stderr.  Errors print as one line ``error: ...``; ``--debug`` shows the
 traceback instead.
 
@@ -644,7 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineErrorParser(
         prog="lpwalk",
         description="Exact, certified study of layer-wise L1 loss landscapes of ReLU networks.",
-        epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or input error.",
+        epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or input error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"lpwalk {__version__}")
     parser.add_argument(
