@@ -687,7 +687,7 @@ def _check_structure(cert: Certificate, prob: LayerwiseL1Problem):
     basis = np.asarray(cert.basis, dtype=np.int64)
     if basis.size != nb:
         raise _Invalid(f"basis has {basis.size} ids, a vertex of this problem at theta needs "
-                       f"n - dim F = {nb} (F: lineality space and dead neurons)")
+                       f"n - dim F = {nb} (F: lineality space, dead and disconnected neurons)")
     ids = np.concatenate([basis, np.asarray(cert.tight_nonbasic, dtype=np.int64), np.asarray(cert.ray_ids, dtype=np.int64)])
     bad = ids[(ids < 0) | (ids >= prob.n_constraints)]
     if bad.size:
@@ -725,16 +725,16 @@ def _float_vertex(cert: Certificate, prob: LayerwiseL1Problem, basis):
     sides = prob.sides(ev)  # tight constraints, the basis among them, on side +1
     rows = prob.jacobian_rows(sides, basis)
     kappa = prob.parameter_scale
-    rank = prob.gradient_rank(rows)
     extra = np.setdiff1d(ev.tight_ids, basis)
     Lam = prob.flat_basis(ev)
+    rank = prob.gradient_rank(rows, Lam)
     vertex_rank = prob.vertex_rank_at(ev)
     if rank < vertex_rank:
         # At a degenerate point the rank of the basis rows depends on the sides given to the
         # other tight constraints (the walker's convention is not part of the certificate);
         # what must hold is that θ is a vertex: the tight set spans Λ^⊥.
         tight_rows = prob.jacobian_rows(sides, ev.tight_ids)
-        tight_rank = prob.gradient_rank(tight_rows) if extra.size else rank
+        tight_rank = prob.gradient_rank(tight_rows, Lam) if extra.size else rank
         if tight_rank < vertex_rank:
             raise _Invalid(f"the basis is not of full rank: its gradients have rank {rank} < "
                            f"{vertex_rank}" + (f", and the {ev.tight_ids.size} tight constraints "
@@ -837,7 +837,7 @@ def _verify(cert: Certificate, prob: LayerwiseL1Problem, exact: bool, time_limit
             f"has phi = {phi[k]:.6g} < 0 ({int(descent.sum())} of {phi.size} rays descend)",
             exact=False, degenerate=False, strict=False, min_phi=float(phi.min()), ray=ray, details=details,
         )
-    # no edge ray at all: every direction is flat (dead neurons and the lineality space)
+    # no edge ray at all: every direction is flat (dead or disconnected neurons, the lineality space)
     strict = bool(phi.size and np.all(phi > tolerances.PHI_RTOL * scale))
     flat = int(np.count_nonzero(~(phi > tolerances.PHI_RTOL * scale)))
     min_phi = float(phi.min()) if phi.size else 0.0
@@ -907,11 +907,12 @@ def _verify_exact(cert, prob, theta, ev, basis, details, time_limit, t0) -> Veri
     zero = fmpq(0)
     # pins: the exact kernel of the features for every neuron, the whole block for a
     # strictly dead one (its pre-activations are re-derived exactly below: all negative)
-    dead = prob.dead_neurons(ev)
+    # or a disconnected one (decided on the zero pattern of the weights, which is exact)
+    flat = prob.flat_neurons(ev)
     unit = [[fmpq(1) if c == r else zero for c in range(p)] for r in range(p)]
     pin_rows = []
     for j in range(m):
-        for kv in (unit if dead[j] else kernel):
+        for kv in (unit if flat[j] else kernel):
             row = [zero] * n
             row[j * p:(j + 1) * p] = kv
             pin_rows.extend(row)

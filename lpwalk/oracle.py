@@ -806,8 +806,8 @@ def certify_vertex(prob: LayerwiseL1Problem, theta) -> VertexCertificate:
     θ is a vertex when the gradients of its tight constraints, taken in one
     adjacent region (tight constraints on side +1), span the complement of the
     flat directions :math:`F(\theta)` (the lineality space and the blocks of
-    strictly dead neurons, ``prob.flat_basis``), i.e. have rank
-    ``prob.vertex_rank_at(θ) = n - dim F``.  The
+    strictly dead and of disconnected neurons, ``prob.flat_basis``), i.e. have
+    rank ``prob.vertex_rank_at(θ) = n - dim F`` modulo ``F``.  The
     rank does not depend on the adjacent region chosen: a bent row changes
     across sides by multiples of earlier tight rows.  The vertex is
     nondegenerate when exactly ``vertex_rank`` constraints are tight.
@@ -820,21 +820,22 @@ def certify_vertex(prob: LayerwiseL1Problem, theta) -> VertexCertificate:
     -----
     Tightness is decided by :func:`lpwalk.tolerances.is_tight`, rank by
     :func:`lpwalk.tolerances.numerical_rank`.  A tight constraint with a zero
-    gradient (constant zero on the region) makes the point degenerate.
+    gradient modulo ``F`` (constant zero on the region, or an activation of a
+    disconnected neuron) makes the point degenerate.
     """
     _check_problem(prob)
     ev = prob.evaluate(prob.check_point(theta))
     tight = ev.tight_ids
     vr = prob.vertex_rank_at(ev)
     sides = prob.sides(ev)
-    rank = prob.gradient_rank(prob.jacobian_rows(sides, tight)) if tight.size else 0
+    rank = prob.gradient_rank(prob.jacobian_rows(sides, tight), prob.flat_basis(ev)) if tight.size else 0
     is_vertex = rank == vr
     degenerate = tight.size > rank
     if is_vertex and not degenerate:
         reason = f"nondegenerate vertex: {tight.size} tight constraints of rank {rank}"
     elif is_vertex:
         reason = (f"degenerate vertex: {tight.size} tight constraints, rank {rank} "
-                  f"(= n - dim Λ = {vr})")
+                  f"(= n - dim F = {vr})")
     else:
         reason = (f"not a vertex: {tight.size} tight constraints of rank {rank}, "
                   f"a vertex needs rank {vr}")
@@ -896,7 +897,7 @@ def certify_adjacent(prob: LayerwiseL1Problem, a, b) -> AdjacencyCertificate:
     tb = prob.tight_set(b)
     shared = np.intersect1d(ta, tb)
     G, c0, c0_scale = region_affine(prob, region)
-    rank = prob.gradient_rank(G[shared]) if shared.size else 0
+    rank = prob.gradient_rank(G[shared], Lam) if shared.size else 0
     vr = prob.vertex_rank_at(a)
     if rank != vr - 1:
         return reject(f"a and b share {shared.size} tight constraints of rank {rank}; "
@@ -1249,7 +1250,8 @@ def _local_min_milp(prob, ev: Evaluation, vc: VertexCertificate, time_limit) -> 
     layers = [(w, np.zeros(w.shape[0])) for w in net.weights[k + 1:]]
 
     # ---- the MILP, layout:
-    #   columns  0 .. n-1       d̂ = κ d ∈ [-1, 1]^n (the direction, ordered like θ)
+    #   columns  0 .. n-1       d̂ = κ d ∈ [-1, 1]^n (the direction, ordered like θ;
+    #                           0 on the blocks of disconnected neurons)
     #            then, per sample i with a tight constraint, per tight activation
     #            whose interval straddles 0: a (= max(dz, 0)) and its binary δ;
     #            per tight residual: an epigraph e_i >= |dr_i|
@@ -1257,7 +1259,10 @@ def _local_min_milp(prob, ev: Evaluation, vc: VertexCertificate, time_limit) -> 
     #   objective  ( g_lin · d + Σ_{tight samples} [e_i or σ_i dr_i] ) / φ̄(box),
     #            g_lin = Σ_{samples without a tight constraint} σ_i ∇r_i
     model = _Model()
-    d_idx = model.add_vars(-np.ones(n), np.ones(n))
+    # the block of a disconnected neuron never changes the loss (its activations reach the
+    # output only through zero weights): its direction is fixed at 0, exactly as good
+    movable = np.repeat(~prob.disconnected_neurons, p).astype(float)
+    d_idx = model.add_vars(-movable, movable)
     free = ~sample_tight
     U = prob.residual_coefficients(sides)
     g_lin = (((U * sigma[:, None])[free]).T @ Ht[free]).ravel()  # gradient in d̂

@@ -652,32 +652,69 @@ class LayerwiseL1Problem:
         tight = ev.tight[: self.offsets[1]].reshape(self.n_samples, self.n_neurons)
         return np.all((z < 0) & ~tight, axis=0)
 
+    @cached_property
+    def disconnected_neurons(self) -> np.ndarray:
+        r"""Neurons of the trainable layer with no path of nonzero weights to the output; bool, ``(m,)``.
+
+        Neuron ``j`` is disconnected when every path from it to the output
+        crosses a zero weight of :math:`W_{k+1}, \dots, W_L`.  The network's
+        output then does not depend on :math:`\theta_j` at all, for every θ:
+        the loss is constant along the whole block :math:`e_j \otimes \mathbb R^p`,
+        globally (a dead neuron's block is flat only near θ).  Decided on the
+        pattern of zero weights, so exactly.  Always all False for the output layer.
+        """
+        if not self._down_w:
+            return np.zeros(self.n_neurons, dtype=bool)
+        reach = np.ones(1, dtype=bool)  # the output unit
+        for w in reversed(self._down_w):
+            reach = (w[reach] != 0).any(axis=0)  # units with a nonzero weight into a reaching unit
+        out = ~reach
+        out.flags.writeable = False
+        return out
+
+    def flat_neurons(self, theta_or_eval) -> np.ndarray:
+        """Neurons whose whole block is flat at θ: strictly dead (:meth:`dead_neurons`) or disconnected."""
+        return self.dead_neurons(theta_or_eval) | self.disconnected_neurons
+
     def flat_basis(self, theta_or_eval) -> np.ndarray:
         r"""Orthonormal basis of the directions along which the loss is locally constant at θ.
 
-        :math:`F(\theta) = \Lambda + \bigoplus_{j \text{ dead}} e_j \otimes \mathbb R^p`:
-        the lineality space plus the blocks of the strictly dead neurons
-        (:meth:`dead_neurons`).  Vertices are understood modulo ``F``: θ is a
-        vertex when its tight gradients have rank ``n - dim F`` (:meth:`vertex_rank_at`).
-        Shape ``(n, dim F)``.
+        :math:`F(\theta) = \Lambda + \bigoplus_{j \text{ flat}} e_j \otimes \mathbb R^p`:
+        the lineality space plus the blocks of the strictly dead and the
+        disconnected neurons (:meth:`flat_neurons`).  Vertices are understood
+        modulo ``F``: θ is a vertex when its tight gradients have rank
+        ``n - dim F`` (:meth:`vertex_rank_at`).  Shape ``(n, dim F)``.
         """
-        dead = self.dead_neurons(theta_or_eval)
-        if not dead.any():
+        flat = self.flat_neurons(theta_or_eval)
+        if not flat.any():
             return self.lineality_basis
         self.lineality_basis  # computes the kernel of the features
         null = self._feature_kernel
         cols = []
         for j in range(self.n_neurons):
-            block = np.eye(self.p) if dead[j] else null
+            block = np.eye(self.p) if flat[j] else null
             for c in range(block.shape[1]):
                 v = np.zeros(self.n_params)
                 v[j * self.p : (j + 1) * self.p] = block[:, c]
                 cols.append(v)
         return np.array(cols).T if cols else np.zeros((self.n_params, 0))
 
-    def gradient_rank(self, rows: np.ndarray) -> int:
-        """Rank of gradient rows in the unit-consistent metric (columns times ``1/κ``, DESIGN §7)."""
-        return tolerances.numerical_rank(np.asarray(rows) / self.parameter_scale)
+    def gradient_rank(self, rows: np.ndarray, flat: np.ndarray | None = None) -> int:
+        r"""Rank of gradient rows in the unit-consistent metric (columns times ``1/κ``, DESIGN §7).
+
+        With ``flat`` (a basis of flat directions, shape ``(n, f)``, e.g.
+        :meth:`flat_basis`) the rank is taken modulo them: the rank of the rows
+        restricted to the complement of ``κ F`` in the scaled coordinates
+        :math:`\hat\theta = \kappa\theta`.  Rows of the lineality space and of
+        dead neurons never touch ``F``; an activation of a disconnected neuron
+        lies in it and counts 0 (it is constant on that complement).
+        """
+        scaled = np.asarray(rows, dtype=float) / self.parameter_scale
+        if flat is None or flat.shape[1] == 0 or scaled.size == 0:
+            return tolerances.numerical_rank(scaled)
+        f_hat = np.linalg.qr(flat * self.parameter_scale[:, None])[0]
+        projected = scaled - (scaled @ f_hat) @ f_hat.T
+        return tolerances.numerical_rank(projected, reference=np.linalg.norm(scaled, 2))
 
     def vertex_rank_at(self, theta_or_eval) -> int:
         """Rank the tight gradients need for θ to be a vertex: ``n - dim F(θ)`` (:meth:`flat_basis`)."""

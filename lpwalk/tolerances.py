@@ -127,15 +127,21 @@ def is_descent(phi: np.ndarray | float, phi_scale: np.ndarray | float) -> np.nda
     return np.asarray(phi) < -PHI_RTOL * np.asarray(phi_scale)
 
 
-def numerical_rank(matrix: np.ndarray) -> int:
-    """Rank of ``matrix``: the number of singular values above ``RANK_RTOL * sigma_max``."""
+def numerical_rank(matrix: np.ndarray, reference: float | None = None) -> int:
+    """Rank of ``matrix``: the number of singular values above ``RANK_RTOL * sigma_max``.
+
+    ``reference`` replaces ``sigma_max`` when the matrix is a projection of
+    another one (rows with the flat directions taken out): rows the projection
+    leaves at rounding level are then not counted, even when all are.
+    """
     matrix = np.asarray(matrix, dtype=float)
     if matrix.size == 0:
         return 0
     sv = np.linalg.svd(matrix, compute_uv=False)
-    if sv[0] == 0.0:
+    top = sv[0] if reference is None else float(reference)
+    if top == 0.0:
         return 0
-    return int(np.count_nonzero(sv > RANK_RTOL * sv[0]))
+    return int(np.count_nonzero(sv > RANK_RTOL * top))
 
 
 def loss_tolerance(loss_scale: float) -> float:

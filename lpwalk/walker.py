@@ -61,7 +61,9 @@ Degeneracy (DESIGN §4.5)
 Flat directions
     Vertices are taken modulo the flat space at θ
     (:meth:`lpwalk.LayerwiseL1Problem.flat_basis`): the lineality space and the
-    blocks of strictly dead neurons, pinned in ``J``.  A neuron that collapses
+    blocks of strictly dead and of disconnected neurons, pinned in ``J``; a
+    tight constraint whose gradient lies in them never enters the basis
+    (:meth:`_Walk._independent_subset`).  A neuron that collapses
     (all N of its activations tight at once) is replaced by a strictly dead
     one with the same loss and frozen (:meth:`_Walk.prune_collapsed`).
 
@@ -104,6 +106,17 @@ RECORD_MODES = ("stops", "all")
 REFACTOR_EVERY = 50
 #: seed of the fixed generic vector projected onto a flat null space (``walk(seed=None)``)
 _FLAT_SEED = 20201130
+
+
+def approach_step_limit(n_params: int) -> int:
+    """Most line searches the approach to a first vertex may take before it is called stuck.
+
+    Each approach step adds a tight constraint independent of the held ones
+    and the pins, so ``n`` steps reach a vertex; held constraints are lost
+    only when a collapsed neuron is pruned.  Twenty times that, plus a margin
+    for tiny problems, is far beyond any approach that makes progress.
+    """
+    return 20 * n_params + 200
 
 
 class _OutOfTime(Exception):
@@ -794,6 +807,7 @@ class _Walk:
         theta, ev = self._prune(theta, ev, recorder, pivot)
         sides = prob.sides(ev)
         held = ev.tight.copy()
+        steps, step_limit = 0, approach_step_limit(self.n)
         while True:
             if deadline is not None and time.perf_counter() >= deadline:
                 self.theta, self.ev = theta, ev  # keep the point reached so far
@@ -831,6 +845,13 @@ class _Walk:
                 if g_hat @ d_hat > 0:
                     d_hat = -d_hat  # flat up to rounding: never the uphill side
             d = d_hat / (np.linalg.norm(d_hat) * self.kappa)
+            if steps >= step_limit:
+                self.theta, self.ev = theta, ev
+                raise NumericalError(
+                    f"reaching a vertex: {steps} line searches without reaching rank {self.n} "
+                    f"(the tight constraints reached have rank {rank}, |theta| = "
+                    f"{np.max(np.abs(theta)):.3g}); the tight set keeps dissolving under rounding")
+            steps += 1
             out, ev = self._approach_step(theta, d, sides, held, flat=flat, recorder=recorder, pivot=pivot)
             theta = out.theta
             self.total_crossed += out.crossed
@@ -891,13 +912,23 @@ class _Walk:
         return out, ev
 
     def _independent_subset(self, rows, ids):
-        """``n_basic`` ids of ``ids`` whose gradient rows are independent (pivoted QR, lowest ids first on ties)."""
+        """``n_basic`` ids of ``ids`` whose gradient rows are independent modulo the pins.
+
+        Pivoted QR on the rows with the pinned directions projected out (in the
+        scaled coordinates θ̂ = κθ), lowest ids first on ties: a row that lies
+        in the pinned directions (an activation of a disconnected neuron) would
+        make ``J`` singular.
+        """
         import scipy.linalg
 
-        if ids.size == self.n_basic:
+        if ids.size == self.n_basic:  # with the pins they span R^n: independent modulo the pins
             return ids
+        scaled = rows / self.kappa
+        if self.pins.size:
+            f_hat = (self.pins / self.kappa).T  # orthonormal (set_flat)
+            scaled = scaled - (scaled @ f_hat) @ f_hat.T
         order = np.argsort(ids, kind="stable")
-        _, _, perm = scipy.linalg.qr((rows[order] / self.kappa).T, mode="economic", pivoting=True)
+        _, _, perm = scipy.linalg.qr(scaled[order].T, mode="economic", pivoting=True)
         chosen = np.sort(ids[order][perm[: self.n_basic]])
         return chosen
 

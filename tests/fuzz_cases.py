@@ -33,6 +33,11 @@ of degeneracy and of tolerance trouble:
 ``all_dead``
     Every hidden unit dead on every sample (negative biases below the largest
     pre-activation): the network's output is constant near θ0.
+``disconnected``
+    Zero weights after the trained hidden layer that cut some of its neurons
+    (or all: a zero output layer) from the output, so the loss does not
+    depend on their blocks; on integer data, some of their activations are
+    tight at the start.
 ``tiny_scale``, ``huge_scale``
     Generic float data with ``X``, ``y`` and every bias times ``1e-6`` / ``1e6``.
 ``mixed_scales``
@@ -68,6 +73,7 @@ KINDS = (
     "few_samples",
     "collapsed_neuron",
     "all_dead",
+    "disconnected",
     "tiny_scale",
     "huge_scale",
     "mixed_scales",
@@ -266,6 +272,33 @@ def _all_dead(draw):
 
 
 @st.composite
+def _disconnected(draw):
+    sizes, k, n = draw(_shape(min_hidden=1, layer="hidden"))
+    rng = np.random.default_rng(draw(_seeds))
+    net = _float_network(rng, sizes)
+    weights, biases = list(net.weights), list(net.biases)
+    if draw(st.booleans()):  # integer data and trained layer: activations tight at the start
+        X = rng.integers(-2, 3, size=(n, sizes[0])).astype(float)
+        weights[k] = rng.integers(-2, 3, size=weights[k].shape).astype(float)
+        biases[k] = rng.integers(-1, 2, size=biases[k].shape).astype(float)
+        y = rng.integers(-2, 3, size=n).astype(float)
+    else:
+        X = rng.uniform(-2, 2, size=(n, sizes[0]))
+        y = rng.uniform(-2, 2, size=n)
+    drop = draw(st.sampled_from([0.0, 0.3, 0.6]))  # further weights after layer k set to zero
+    for l in range(k + 1, len(weights)):
+        weights[l] = np.where(rng.random(weights[l].shape) < drop, 0.0, weights[l])
+    if draw(st.booleans()):
+        weights[k + 1][:, draw(st.integers(0, sizes[k + 1] - 1))] = 0.0  # cut one neuron
+    else:
+        weights[-1] = np.zeros_like(weights[-1])  # cut the whole network from the output
+    prob = _prob(ReLUNetwork(weights, biases), X, y, k)
+    cut = np.flatnonzero(prob.disconnected_neurons).tolist()
+    return FuzzCase("disconnected", prob, f"neurons {cut} of layer {k} disconnected from the output "
+                                          f"(further weights dropped with probability {drop}), N={n}")
+
+
+@st.composite
 def _scaled(draw, kind, scale):
     sizes, k, n = draw(_shape())
     rng = np.random.default_rng(draw(_seeds))
@@ -306,6 +339,7 @@ _BUILDERS = {
     "few_samples": _few_samples,
     "collapsed_neuron": _collapsed_neuron,
     "all_dead": _all_dead,
+    "disconnected": _disconnected,
     "tiny_scale": lambda: _scaled("tiny_scale", 1e-6),
     "huge_scale": lambda: _scaled("huge_scale", 1e6),
     "mixed_scales": _mixed_scales,
@@ -383,7 +417,7 @@ def check_walk(prob: LayerwiseL1Problem, kind: str = "", max_pivots: int = MAX_P
        certified by the MILP, never by the 2n-ray test.  Both sides mean the
        same thing: more tight constraints than the rank of their gradients,
        the rank taken modulo the flat space F(θ) (lineality space plus the
-       blocks of strictly dead neurons, ``prob.flat_basis``): the walker's
+       blocks of strictly dead and of disconnected neurons, ``prob.flat_basis``): the walker's
        ray certificate is issued only when the tight set is exactly the basis
        (``n - dim F`` independent rows), its MILP certificate copies the
        oracle's vertex test at θ.

@@ -2,7 +2,7 @@
 
 For each named kind (duplicated rows, integer targets with ties, realisable
 teacher targets, collinear and constant features, N < n, a collapsed neuron,
-all units dead, data at scales 1e-6 and 1e6, columns on scales 1e-4..1e4, and
+all units dead, neurons disconnected from the output, data at scales 1e-6 and 1e6, columns on scales 1e-4..1e4, and
 generic float data as a control) Hypothesis draws small instances and
 :func:`fuzz_cases.check_walk` asserts:
 
@@ -17,7 +17,7 @@ generic float data as a control) Hypothesis draws small instances and
 * the certificate's ``degenerate`` flag equals ``oracle.certify_vertex``'s,
   and a degenerate point is certified by the MILP, never by the 2n-ray test.
   Both flags are taken modulo the flat space (lineality space plus the blocks
-  of strictly dead neurons): the walker issues its ray certificate only when
+  of strictly dead and of disconnected neurons): the walker issues its ray certificate only when
   the tight set is exactly its basis of ``n - dim F`` rows, and the oracle
   calls a point degenerate when more constraints are tight than their rank
   modulo the same space.

@@ -5,7 +5,7 @@ from θ0 and asserts what the tool answers: the status, the certificate's test
 (``rays`` at a nondegenerate vertex, ``milp`` at a degenerate one), the
 ``degenerate`` flag, that the complete MILP test agrees with the local minimum,
 that the flag equals the oracle's vertex test at θ (both modulo the flat space:
-lineality plus strictly dead neurons), and that the walk ends well inside a
+lineality plus strictly dead and disconnected neurons), and that the walk ends well inside a
 pivot cap (no cycling).  These are the instances the robustness notes cite.
 """
 
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import fuzz_cases
-from lpwalk import LayerwiseL1Problem, ReLUNetwork, WalkStatus, oracle, walk
+from lpwalk import LayerwiseL1Problem, ReLUNetwork, WalkStatus, certificate, oracle, walk
+from lpwalk.errors import NumericalError
 
 #: far above what any instance here needs; reaching it would be cycling
 PIVOT_CAP = 500
@@ -173,21 +174,73 @@ def test_collapsed_neuron_is_pruned_and_the_walk_ends_certified():
     assert vc.vertex_rank == 0
 
 
-@pytest.mark.xfail(strict=True, reason="known: a layer with no path of nonzero weights to the output has a "
-                   "zero parameter floor and the approach to a first vertex does not end")
-def test_a_layer_disconnected_from_the_output_ends_at_once():
-    """A zero output weight: the loss does not depend on the first layer at all, so θ0 is a local minimum
-    (every direction flat).  Today the approach to a first vertex runs until the time limit: its
-    tolerance scales shrink with θ because the parameter floor is 0.  Treating blocks of neurons
-    disconnected from the output as flat (like strictly dead ones) ends these walks at once, but needs
-    their activation constraints kept out of the basis (a singular basis otherwise, seen on a
-    1-3-1 lattice instance)."""
+def _disconnected_layer() -> LayerwiseL1Problem:
+    """Layer 0 of a 3-1-1 network whose output weight is 0: the loss ignores the layer, the parameter floor is 0."""
     net = ReLUNetwork([np.array([[0.0, -1.0, -1.0]]), np.array([[0.0]])], [np.array([0.0]), np.array([2.0])])
     X = np.random.default_rng(4).uniform(-2, 2, size=(12, 3))
-    prob = LayerwiseL1Problem(net, X, np.random.default_rng(6).uniform(-2, 2, size=12), layer=0)
+    return LayerwiseL1Problem(net, X, np.random.default_rng(6).uniform(-2, 2, size=12), layer=0)
+
+
+def test_a_layer_disconnected_from_the_output_ends_at_once():
+    """A zero output weight: the loss does not depend on the first layer at all.
+
+    The whole block is flat (:meth:`LayerwiseL1Problem.disconnected_neurons`),
+    so θ0 is a vertex of rank 0 and a local minimum, not strict; the walk ends
+    with 0 pivots and no time limit.  Before the disconnected blocks were flat,
+    the approach to a first vertex never ended: the parameter floor is 0 here
+    and its tolerance scales shrank with θ.
+    """
+    prob = _disconnected_layer()
     assert not np.any(prob.parameter_floor)
-    res = walk(prob, max_pivots=PIVOT_CAP, time_limit=2.0)
-    assert res.status is WalkStatus.LOCAL_MIN
+    assert prob.disconnected_neurons.tolist() == [True]
+    res, vc = walk_and_check(prob)
+    assert res.n_pivots == 0 and vc.vertex_rank == 0
+    assert res.loss == prob.loss(prob.theta0)
+    assert not res.certificate.strict
+    assert certificate.verify(certificate.from_walk(prob, res), prob, exact=True).status == "proved"
+
+
+def test_a_neuron_disconnected_from_the_output_keeps_its_block():
+    """A 2-3-1 network whose output ignores hidden neuron 1, on integer data.
+
+    Neuron 1's activations are tight on every sample with ``x1 = x2`` (its
+    gradient lies in its own block, which is flat): they are kept out of the
+    basis, the walk never moves that block, and a vertex where one of them is
+    tight is degenerate (a tight constraint constant modulo the flat space),
+    certified by the complete test, which the verifier re-runs.
+    """
+    W0 = np.array([[1.0, 0.5], [1.0, -1.0], [-0.5, 1.0]])
+    net = ReLUNetwork([W0, np.array([[1.0, 0.0, -1.0]])], [np.array([0.5, 0.0, -0.5]), np.array([0.0])])
+    grid = np.array([(a, b) for a in range(-2, 3) for b in range(-2, 3)], dtype=float)
+    y = np.random.default_rng(8).integers(-2, 3, size=len(grid)).astype(float)
+    prob = LayerwiseL1Problem(net, grid, y, layer=0)
+    assert prob.disconnected_neurons.tolist() == [False, True, False]
+    assert np.count_nonzero(prob.evaluate(prob.theta0).tight[1 : 3 * len(grid) : 3]) == 5
+    res, vc = walk_and_check(prob)
+    assert res.n_pivots > 0
+    block = slice(prob.p, 2 * prob.p)
+    np.testing.assert_allclose(res.theta[block], prob.theta0[block], rtol=0, atol=1e-12)
+    assert res.certificate.degenerate and res.certificate.method == "milp"
+    neuron_1 = set(range(1, 3 * len(grid), 3))
+    assert neuron_1 & set(prob.tight_set(res.theta).tolist()) and not neuron_1 & set(res.basis)
+    flat = prob.flat_neurons(res.theta)
+    assert flat[1] and vc.vertex_rank == prob.n_params - prob.p * int(flat.sum())
+    ver = certificate.verify(certificate.from_walk(prob, res), prob, exact=True)
+    assert ver.status == "verified" and ver.degenerate, ver.reason  # degenerate: the complete test
+
+
+def test_the_approach_to_a_vertex_is_bounded():
+    """A stuck approach ends with a named error, never a hang.
+
+    Without the flat blocks of disconnected neurons (switched off here), the
+    instance of :func:`test_a_layer_disconnected_from_the_output_ends_at_once`
+    makes the approach shrink θ toward 0 forever; the step limit
+    (:func:`lpwalk.walker.approach_step_limit`) ends it.
+    """
+    prob = _disconnected_layer()
+    prob.__dict__["disconnected_neurons"] = np.zeros(1, dtype=bool)  # the cached property, overridden
+    with pytest.raises(NumericalError, match=r"reaching a vertex: \d+ line searches without reaching rank 4"):
+        walk(prob, max_pivots=PIVOT_CAP)
 
 
 @pytest.mark.parametrize("layer", [0, 1])

@@ -61,6 +61,37 @@ def test_lineality_of_duplicated_features():
     assert prob.loss(prob.theta0 + 3.0 * v) == pytest.approx(prob.loss(prob.theta0))
 
 
+def test_disconnected_neurons_follow_the_zero_pattern_of_the_later_weights():
+    """Layer 0 of a 1-3-2-1 network: neuron 0 feeds only unit 0 of layer 1, whose output weight is 0;
+    neuron 1 feeds unit 1 (connected); neuron 2 has a zero column.  Only neuron 1 reaches the output."""
+    W1 = np.array([[2.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
+    net = ReLUNetwork([[[1.0], [-1.0], [0.5]], W1, [[0.0, 1.5]]], [[0.1, 0.2, 0.3], [0.0, 0.0], [0.0]])
+    X = np.array([[-1.0], [0.5], [2.0]])
+    prob = LayerwiseL1Problem(net, X, [0.0, 1.0, 2.0], layer=0)
+    assert prob.disconnected_neurons.tolist() == [True, False, True]
+    assert LayerwiseL1Problem(net, X, [0.0, 1.0, 2.0], layer=1).disconnected_neurons.tolist() == [True, False]
+    assert LayerwiseL1Problem(net, X, [0.0, 1.0, 2.0], layer=2).disconnected_neurons.tolist() == [False]
+    # the loss ignores their blocks, for every θ, however far
+    theta = prob.theta0.copy()
+    theta[[0, 1, 4, 5]] = [-7.0, 30.0, 1e3, -2.0]
+    assert prob.loss(theta) == prob.loss(prob.theta0)
+    # their blocks are flat; the connected neuron's is not
+    F = prob.flat_basis(prob.theta0)
+    assert F.shape == (6, 4) and not np.any(F[2:4])
+    assert prob.vertex_rank_at(prob.theta0) == 2
+
+
+def test_gradient_rank_modulo_the_flat_space():
+    """An activation row of a disconnected neuron lies in the flat space: rank 0 modulo it, even when alone."""
+    net = ReLUNetwork([[[1.0], [-1.0]], [[0.0, 1.0]]], [[0.0, 1.0], [0.0]])
+    prob = LayerwiseL1Problem(net, X1 * 1e-7, Y1, layer=0)
+    F = prob.flat_basis(prob.theta0)
+    rows = prob.jacobian_rows(prob.sides(prob.theta0), np.array([0, 2]))  # neuron 0 on samples 0 and 1
+    assert prob.gradient_rank(rows) == 2 and prob.gradient_rank(rows, F) == 0
+    rows = prob.jacobian_rows(prob.sides(prob.theta0), np.array([0, 1]))  # one row of each neuron
+    assert prob.gradient_rank(rows) == 2 and prob.gradient_rank(rows, F) == 1
+
+
 def test_collapsed_neuron_makes_all_its_activations_tight():
     prob = LayerwiseL1Problem(hidden_net(), X1, Y1, layer=0)
     theta = prob.theta0.copy()
