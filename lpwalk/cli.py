@@ -31,10 +31,13 @@ import argparse
 import sys
 import traceback
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from . import __version__
 from .errors import LPWalkError
+
+if TYPE_CHECKING:  # the problem module (numpy, scipy) is imported only by the commands that need it
+    from .problem import LayerwiseL1Problem
 
 __all__ = [
     "main",
@@ -202,11 +205,24 @@ def _run_inspect(args: argparse.Namespace) -> int:
             f"{tight.size} ({tight.size - n_tight_res} activations, {n_tight_res} residuals)",
         ),
         ("lineality dim", f"{prob.lineality_dim}"),
+        ("flat neurons", _flat_neurons_text(prob, ev)),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     return EXIT_OK
+
+
+def _flat_neurons_text(prob: LayerwiseL1Problem, ev) -> str:
+    """Neurons whose block the loss ignores: strictly dead at the start, disconnected from the output."""
+    import numpy as np
+
+    def listed(mask):
+        ids = np.flatnonzero(mask)
+        return f"{ids.size}" + (f" {ids.tolist()}" if 0 < ids.size <= 10 else "")
+
+    return (f"{listed(prob.dead_neurons(ev))} strictly dead at start, "
+            f"{listed(prob.disconnected_neurons)} disconnected from the output")
 
 
 # ------------------------------------------------------------ walk options

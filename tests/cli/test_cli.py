@@ -85,6 +85,18 @@ def test_inspect_with_net_file_and_npz_data(capsys, tmp_path):
     assert rows["loss at start"].startswith("0 ")
     assert rows["tight at start"] == "4 (0 activations, 4 residuals)"
     assert rows["layer"].startswith("1 of 0..1 (output layer")
+    assert rows["flat neurons"] == "0 strictly dead at start, 0 disconnected from the output"
+
+
+def test_inspect_names_dead_and_disconnected_neurons(capsys, tmp_path):
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    # neuron 1 is dead on every sample, neuron 2 has output weight 0
+    net = ReLUNetwork([[[1.0], [1.0], [1.0]], [[1.0, 1.0, 0.0]]], [[0.5, -9.0, 0.0], [0.0]])
+    net.save(tmp_path / "net.npz")
+    np.savez(tmp_path / "d.npz", X=X, y=X[:, 0])
+    assert main(["inspect", "--data", str(tmp_path / "d.npz"), "--net", str(tmp_path / "net.npz")]) == 0
+    rows = parse_summary(capsys.readouterr().out)
+    assert rows["flat neurons"] == "1 [1] strictly dead at start, 1 [2] disconnected from the output"
 
 
 @pytest.mark.parametrize(
