@@ -629,12 +629,50 @@ class LayerwiseL1Problem:
         # is never needed and would cost O(N^2) memory and O(N^2 p) time
         _, sv, vt = np.linalg.svd(A, full_matrices=A.shape[0] < A.shape[1])
         rank = int(np.count_nonzero(sv > tolerances.RANK_RTOL * sv[0])) if sv.size and sv[0] > 0 else 0
+        self._equilibrated_kernel = (vt[rank:].T, col)  # orthonormal for H~ / col, and col
         null = vt[rank:].T / col[:, None]  # (p, p - rank), the kernel of H~
         if null.shape[1]:
             null = np.linalg.qr(null)[0]
         self._feature_kernel = null
         basis = np.kron(np.eye(self.n_neurons), null)
         return np.ascontiguousarray(basis)
+
+    @cached_property
+    def scaled_feature_kernel(self) -> np.ndarray:
+        r"""Orthonormal basis of :math:`\kappa_{1..p} \ker\tilde H`, the kernel of one neuron in θ̂ = κθ; ``(p, k)``.
+
+        Computed from the equilibrated kernel (:attr:`lineality_basis`, Notes)
+        times the ratio of κ to the equilibration scale: rescaling ``X``, ``y``
+        and the biases by a power of two scales both exactly, so this basis is
+        the same bit for bit, and so are the walker's pins (DESIGN §7).
+        """
+        self.lineality_basis  # computes the equilibrated kernel
+        kernel, col = self._equilibrated_kernel
+        kernel = kernel * (self.parameter_scale[: self.p] / col)[:, None]
+        if kernel.shape[1]:
+            kernel = np.linalg.qr(kernel)[0]
+        return np.ascontiguousarray(kernel)
+
+    def scaled_flat_basis(self, flat_neurons=None) -> np.ndarray:
+        r"""Orthonormal basis of :math:`\kappa F` in θ̂ = κθ, for the flat neurons given (mask, default none).
+
+        The span of ``κ * flat_basis(θ)`` when ``flat_neurons = flat_neurons(θ)``:
+        the scaled feature kernel (:attr:`scaled_feature_kernel`) for every
+        neuron, the whole coordinate block for a flat one.  Shape ``(n, dim F)``.
+        """
+        flat = np.zeros(self.n_neurons, dtype=bool) if flat_neurons is None else np.asarray(flat_neurons, bool)
+        return self._block_basis(flat, self.scaled_feature_kernel)
+
+    def _block_basis(self, flat: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+        """Columns ``e_j ⊗ kernel`` for every neuron, ``e_j ⊗ I_p`` for a flat one; shape ``(n, dim)``."""
+        cols = []
+        for j in range(self.n_neurons):
+            block = np.eye(self.p) if flat[j] else kernel
+            for c in range(block.shape[1]):
+                v = np.zeros(self.n_params)
+                v[j * self.p : (j + 1) * self.p] = block[:, c]
+                cols.append(v)
+        return np.array(cols).T if cols else np.zeros((self.n_params, 0))
 
     def dead_neurons(self, theta_or_eval) -> np.ndarray:
         r"""Neurons of the trainable layer that are *strictly dead* at θ; bool, shape ``(m,)``.
@@ -689,15 +727,7 @@ class LayerwiseL1Problem:
         if not flat.any():
             return self.lineality_basis
         self.lineality_basis  # computes the kernel of the features
-        null = self._feature_kernel
-        cols = []
-        for j in range(self.n_neurons):
-            block = np.eye(self.p) if flat[j] else null
-            for c in range(block.shape[1]):
-                v = np.zeros(self.n_params)
-                v[j * self.p : (j + 1) * self.p] = block[:, c]
-                cols.append(v)
-        return np.array(cols).T if cols else np.zeros((self.n_params, 0))
+        return self._block_basis(flat, self._feature_kernel)
 
     def gradient_rank(self, rows: np.ndarray, flat: np.ndarray | None = None) -> int:
         r"""Rank of gradient rows in the unit-consistent metric (columns times ``1/κ``, DESIGN §7).

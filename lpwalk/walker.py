@@ -215,10 +215,9 @@ class _Walk:
         # max_i |h̃_ic| θ_jc, so steepest edges, projected gradients and rank decisions
         # do not change when the data are rescaled (DESIGN §7)
         self.kappa = prob.parameter_scale
-        self.set_flat(prob.lineality_basis)
+        self.set_flat(prob.scaled_flat_basis())
         # projector onto the complement of the feature kernel, in κ-scaled coordinates of one neuron
-        kernel = prob.lineality_basis[: prob.p, : prob.lineality_dim // max(prob.n_neurons, 1)]
-        k_hat = np.linalg.qr(kernel * self.kappa[: prob.p, None])[0] if kernel.shape[1] else kernel
+        k_hat = prob.scaled_feature_kernel
         self.row_space_projector = np.eye(prob.p) - k_hat @ k_hat.T
         self.res_off = prob.residual_offset
         self.n_act_layers = prob.n_activation_layers
@@ -235,15 +234,16 @@ class _Walk:
         self.Jinv = None
         self.updates = 0
 
-    def set_flat(self, basis: np.ndarray) -> None:
-        """Pin the directions of ``basis`` (shape ``(n, f)``): the lineality space and dead neurons' blocks.
+    def set_flat(self, f_hat: np.ndarray) -> None:
+        """Pin the flat directions: ``f_hat`` (shape ``(n, f)``) is an orthonormal basis of ``κ F``.
 
-        The pin rows make every ray orthogonal to the flat directions in the
-        unit-consistent metric θ̂ = κθ (rows ``(κ F̂)^T`` with ``F̂`` an orthonormal
-        basis of ``κ F``), so ray norms do not change when the data are rescaled.
+        F is the lineality space and the blocks of flat neurons
+        (:meth:`lpwalk.LayerwiseL1Problem.scaled_flat_basis`).  The pin rows
+        ``(κ F̂)^T`` make every ray orthogonal to F in the unit-consistent
+        metric θ̂ = κθ, so ray norms do not change when the data are rescaled,
+        and ``F̂`` itself is the same bit for bit under a power-of-two rescaling.
         """
-        if basis.shape[1]:
-            f_hat = np.linalg.qr(basis * self.kappa[:, None])[0]
+        if f_hat.shape[1]:
             self.pins = np.ascontiguousarray((f_hat * self.kappa[:, None]).T)  # (f, n)
         else:
             self.pins = np.zeros((0, self.n))
@@ -871,7 +871,7 @@ class _Walk:
             ev = self.prob.evaluate(theta)
             if recorder is not None:
                 recorder.add(theta, ev.loss, EntryKind.PRUNE.value, pivot=pivot)
-        self.set_flat(self.prob.flat_basis(ev))
+        self.set_flat(self.prob.scaled_flat_basis(self.prob.flat_neurons(ev)))
         return theta, ev
 
     def _approach_step(self, theta, d, sides, held, flat, recorder, pivot):
