@@ -2,8 +2,9 @@
 
 For every kind of ``tests/fuzz_cases.py`` (duplicated rows, integer ties,
 realisable teacher targets, collinear and constant features, N < n, a
-collapsed neuron, all units dead, data at scales 1e-6 and 1e6, columns on
-wildly different scales, generic data), draws cases with Hypothesis and runs
+collapsed neuron, all units dead, neurons disconnected from the output,
+data at scales 1e-6 and 1e6, columns on wildly different scales, generic
+data), draws cases with Hypothesis and runs
 :func:`fuzz_cases.check_walk` on each: the walk raises nothing, ends
 ``local_min`` or ``inconclusive`` within the pivot cap and the time guard,
 never increases the loss, every local minimum is confirmed by the complete
@@ -12,7 +13,9 @@ MILP test, and the certificate's ``degenerate`` flag equals the oracle's.
 A failing case never stops the campaign: it is counted, its message kept, and
 its problem written with :func:`lpwalk.certificate.save_problem` to
 ``OUT/fuzz_failures/<kind>-<n>.npz`` (re-run with
-``lpwalk.certificate.load_problem`` and ``fuzz_cases.check_walk``).
+``lpwalk.certificate.load_problem`` and ``fuzz_cases.check_walk``).  The
+slowest walk of each kind is recorded too, and kept as
+``OUT/fuzz_failures/<kind>-slowest.npz`` when it took 5 s or more.
 
 Writes ``OUT/fuzz.md`` (a table by kind) and ``OUT/fuzz.json``.  Progress goes
 to stderr.  The examples of each kind are drawn in chunks with seeds derived
@@ -48,6 +51,8 @@ import lpwalk  # noqa: E402
 from lpwalk.certificate import save_problem  # noqa: E402
 
 CHUNK = 250
+#: seconds: a walk at least this slow is kept in ``OUT/fuzz_failures/<kind>-slowest.npz``
+SLOW_WALK_SECONDS = 5.0
 
 
 class KindStats:
@@ -65,6 +70,7 @@ class KindStats:
         self.milp_agrees = 0
         self.max_pivots = 0
         self.max_walk_seconds = 0.0
+        self.slowest: dict = {}
         self.max_relative_increase = 0.0
         self.failures: list = []
         self.exceptions = collections.Counter()
@@ -84,7 +90,16 @@ class KindStats:
             self.milp_checked += 1
             self.milp_agrees += bool(check.milp_agrees)
         self.max_pivots = max(self.max_pivots, check.pivots)
-        self.max_walk_seconds = max(self.max_walk_seconds, check.walk_seconds)
+        if check.walk_seconds > self.max_walk_seconds:
+            self.max_walk_seconds = check.walk_seconds
+            self.slowest = {"seconds": round(check.walk_seconds, 3), "status": check.status,
+                            "method": check.method, "pivots": check.pivots,
+                            "description": case.description, "problem": repr(case.prob)}
+            if check.walk_seconds >= SLOW_WALK_SECONDS:  # kept so that it can be re-run
+                failure_dir.mkdir(parents=True, exist_ok=True)
+                path = failure_dir / f"{self.kind}-slowest.npz"
+                save_problem(path, case.prob)
+                self.slowest["file"] = str(path.relative_to(failure_dir.parent))
         if check.slack > 0:
             self.max_relative_increase = max(self.max_relative_increase, check.max_loss_increase / check.slack)
         if check.exception:
@@ -104,6 +119,7 @@ class KindStats:
             "degenerate_flag_checked": self.flag_checked, "degenerate_flag_agrees": self.flag_agrees,
             "milp_checked": self.milp_checked, "milp_agrees": self.milp_agrees,
             "max_pivots": self.max_pivots, "max_walk_seconds": round(self.max_walk_seconds, 3),
+            "slowest": self.slowest,
             "max_loss_increase_over_slack": self.max_relative_increase,
             "exceptions": dict(self.exceptions), "failures": self.failures,
             "seconds": round(self.seconds, 1),
@@ -180,6 +196,14 @@ def write_report(out: Path, all_stats: dict, args, elapsed: float, finished: boo
             f"{r['milp_agrees']}/{r['milp_checked']} | {r['max_pivots']} | {r['max_walk_seconds']:.2f} | "
             f"{r['max_loss_increase_over_slack']:.2g} | {len(r['failures'])} |"
         )
+    slow = [r for r in rows if r["slowest"].get("seconds", 0.0) >= 1.0]
+    if slow:
+        lines += ["", "## Slowest walks (1 s or more)", ""]
+        for r in slow:
+            w = r["slowest"]
+            lines.append(f"- {r['kind']}: {w['seconds']:.1f} s, {w['pivots']} pivots, {w['status']}"
+                         + (f" ({w['method']} test)" if w["method"] else "") + f"; {w['problem']}; "
+                         f"{w['description']}" + (f"; kept as `{w['file']}`" if "file" in w else ""))
     lines += ["", "## Failures", ""]
     if n_fail == 0:
         lines.append("None.")
