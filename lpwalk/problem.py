@@ -735,9 +735,11 @@ class LayerwiseL1Problem:
         With ``flat`` (a basis of flat directions, shape ``(n, f)``, e.g.
         :meth:`flat_basis`) the rank is taken modulo them: the rank of the rows
         restricted to the complement of ``κ F`` in the scaled coordinates
-        :math:`\hat\theta = \kappa\theta`.  Rows of the lineality space and of
-        dead neurons never touch ``F``; an activation of a disconnected neuron
-        lies in it and counts 0 (it is constant on that complement).
+        :math:`\hat\theta = \kappa\theta`.  A tight constraint's gradient has no
+        component along the lineality space, nor along a strictly dead neuron's
+        block (its activations are not tight and it feeds nothing deeper); a
+        tight activation of a disconnected neuron lies inside its block and
+        counts 0 (it is constant on that complement).
         """
         scaled = np.asarray(rows, dtype=float) / self.parameter_scale
         if flat is None or flat.shape[1] == 0 or scaled.size == 0:
