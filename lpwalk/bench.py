@@ -242,7 +242,7 @@ def _lad_contenders():
 
     def lpwalk_fit(X, y):
         coef, b, res = lad_fit(X, y)
-        _finished(res)
+        res.raise_if_interrupted()  # a benchmark must not time a cut-short walk and go on
         return coef, b, f"{res.n_pivots} pivots, {res.status.value}"
 
     def highs(method):
@@ -333,19 +333,6 @@ def first_layer_problem(n0: int, width: int, N: int, seed: int):
     return LayerwiseL1Problem(student, X, y, layer=0)
 
 
-def _finished(result):
-    """``result`` of a walk, or KeyboardInterrupt when Ctrl-C stopped it.
-
-    The walker catches Ctrl-C and returns status ``interrupted``; a benchmark
-    must not time a cut-short walk and go on, so the run stops here.
-    """
-    from .results import WalkStatus
-
-    if result.status is WalkStatus.INTERRUPTED:
-        raise KeyboardInterrupt
-    return result
-
-
 def per_pivot_time(result) -> tuple[float, int]:
     """``(seconds per pivot, pivots)`` from the first vertex to the last stop vertex of a walk."""
     from .results import EntryKind
@@ -430,7 +417,7 @@ def run_first_layer(cfg: BenchConfig, log=None) -> list[dict]:
     rows = []
     for n0, width, N in cfg.fl_cases:
         prob = first_layer_problem(n0, width, N, cfg.seed)
-        res = _finished(walk(prob, time_limit=cfg.fl_time_limit))
+        res = walk(prob, time_limit=cfg.fl_time_limit).raise_if_interrupted()
         per_pivot, _ = per_pivot_time(res)
         # the LP-per-region approach: the region LP at a few regions the walk visits
         traj = res.trajectory
@@ -475,7 +462,7 @@ def run_scaling(cfg: BenchConfig, log=None) -> list[dict]:
     rows = []
 
     def walk_row(family, vary, prob):
-        res = _finished(walk(prob, max_pivots=cfg.scaling_max_pivots, time_limit=cfg.fl_time_limit))
+        res = walk(prob, max_pivots=cfg.scaling_max_pivots, time_limit=cfg.fl_time_limit).raise_if_interrupted()
         t, k = per_pivot_time(res)
         rows.append(dict(family=family, vary=vary, N=prob.n_samples, n_params=prob.n_params, pivots=k,
                          per_pivot_s=t))
@@ -490,7 +477,7 @@ def run_scaling(cfg: BenchConfig, log=None) -> list[dict]:
     def lad_row(vary, N, p):
         X, y = lad_data(N, p, cfg.seed, cfg.lad_noise_df)
         _, _, res = lad_fit(X, y, max_pivots=cfg.scaling_max_pivots)
-        t, k = per_pivot_time(_finished(res))
+        t, k = per_pivot_time(res.raise_if_interrupted())
         rows.append(dict(family="lad", vary=vary, N=N, n_params=p + 1, pivots=k, per_pivot_s=t))
         log(f"scaling lad vary {vary}: N={N} p={p}: {k} pivots, {t * 1e3:.3g} ms/pivot")
 
@@ -578,12 +565,12 @@ def run_profiles(cfg: BenchConfig, log=None) -> list[dict]:
     out = []
     N, p = cfg.profile_lad
     X, y = lad_data(N, p, cfg.seed, cfg.lad_noise_df)
-    total, top = profile_call(lambda: _finished(lad_fit(X, y)[2]))
+    total, top = profile_call(lambda: lad_fit(X, y)[2].raise_if_interrupted())
     out.append(dict(name=f"LAD N={N} p={p} (lad_fit)", total=total, top=top))
     log(f"profiled LAD N={N} p={p}: {total:.2f} s")
     n0, width, N = cfg.profile_walk
     prob = first_layer_problem(n0, width, N, cfg.seed)
-    total, top = profile_call(lambda: _finished(walk(prob, time_limit=cfg.fl_time_limit)))
+    total, top = profile_call(lambda: walk(prob, time_limit=cfg.fl_time_limit).raise_if_interrupted())
     out.append(dict(name=f"first-layer walk n0={n0} width={width} N={N}", total=total, top=top))
     log(f"profiled first-layer walk n0={n0} width={width} N={N}: {total:.2f} s")
     return out

@@ -153,10 +153,9 @@ class LADRegressor:
             X, y, fit_intercept=self.fit_intercept, pricing=self.pricing,
             max_pivots=self.max_pivots, time_limit=self.time_limit,
         )
-        if result.status is WalkStatus.INTERRUPTED:
-            # Ctrl-C stops the caller (a loop over fits, a grid search), not only this fit;
-            # the estimator is left as it was
-            raise KeyboardInterrupt
+        # Ctrl-C stops the caller (a loop over fits, a grid search), not only this fit;
+        # the estimator is left as it was
+        result.raise_if_interrupted()
         self.coef_ = coef
         self.intercept_ = intercept
         self.n_features_in_ = coef.shape[0]

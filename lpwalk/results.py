@@ -216,3 +216,14 @@ class WalkResult:
     certificate: LocalMinCertificate | None
     elapsed: float
     extra: dict = field(default_factory=dict)
+
+    def raise_if_interrupted(self) -> "WalkResult":
+        """This result, or KeyboardInterrupt when Ctrl-C ended the walk (status ``interrupted``).
+
+        The walker catches Ctrl-C and returns what it reached; a caller that
+        runs many walks (a study, a benchmark, a loop over fits) calls this so
+        that Ctrl-C stops it too instead of going on with the next walk.
+        """
+        if self.status is WalkStatus.INTERRUPTED:
+            raise KeyboardInterrupt
+        return self

@@ -290,8 +290,7 @@ def _study_instance(inst, rng, inputs, width, samples, layer, B, noise, starts, 
             ))
             continue
         secs = time.perf_counter() - t0
-        if res.status is WalkStatus.INTERRUPTED:  # the walk caught the Ctrl-C: the study stops too
-            raise KeyboardInterrupt
+        res.raise_if_interrupted()  # the walk caught the Ctrl-C: the study stops too
         is_min = res.status is WalkStatus.LOCAL_MIN
         max_abs = float(np.abs(res.theta).max())
         in_box = bool(max_abs <= B * (1 + 1e-9))

@@ -102,13 +102,12 @@ def test_ctrl_c_during_fit_raises_and_leaves_the_estimator_unfitted(monkeypatch)
     assert res.status.value == "interrupted"  # the function returns the result; its status says so
 
 
-def test_bench_stops_at_an_interrupted_walk():
-    from lpwalk.bench import _finished
-
+def test_a_loop_over_walks_stops_at_an_interrupted_walk():
+    """``WalkResult.raise_if_interrupted``, which the benchmark, the studies and ``LADRegressor.fit`` call."""
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(30, 2)), rng.normal(size=30)
     _, _, done = lad_fit(X, y)
-    assert _finished(done) is done
+    assert done.raise_if_interrupted() is done
     _, _, cut = lad_fit(X, y, on_pivot=lambda info: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
-        _finished(cut)
+        cut.raise_if_interrupted()
